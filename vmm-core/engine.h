@@ -46,12 +46,21 @@ typedef struct VcpuHost {
   void (*mmio) (void *opaque, uint64_t gpa, unsigned size, bool is_write, void *data);
 } VcpuHost;
 
+typedef struct IoBus IoBus;
+typedef struct TimerQueue TimerQueue;
+
+/* What the machine hands an engine at creation. An engine that emulates its
+ * interrupt controllers and timers in userspace (the software engine)
+ * registers them on these buses itself; KVM creates its in-kernel ones. */
 typedef struct EngineConfig {
   unsigned cpus;
   uint64_t ram_size;
-  int ram_fd; /* the guest RAM memfd, for engines that map it themselves */
+  int ram_fd;          /* the guest RAM memfd, for engines that map it themselves */
   uint8_t *ram_host;
-  const void *gsi_router_opaque; /* reserved */
+  IoBus *pio;          /* port-I/O bus */
+  IoBus *mmio;         /* MMIO bus */
+  TimerQueue *timers;  /* virtual clock and device timers */
+  GMutex *device_lock; /* held around every bus dispatch and timer callback */
 } EngineConfig;
 
 struct EngineOps {
