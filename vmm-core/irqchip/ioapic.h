@@ -41,6 +41,7 @@ typedef struct Ioapic {
 /* mmio NULL: not registered (tests call ioapic_mmio_read/write). */
 Ioapic *ioapic_new (IoBus *mmio, ApicBus *bus);
 void ioapic_free (Ioapic *io);
+void ioapic_unregister (Ioapic *io, IoBus *mmio);
 void ioapic_reset (Ioapic *io);
 
 void ioapic_set_irq (Ioapic *io, unsigned pin, bool level);

@@ -86,6 +86,7 @@ struct Lapic {
   uint32_t timer_initial;
   uint32_t timer_divide; /* raw divide configuration register */
   int64_t timer_start;   /* vclock when the count was (re)loaded */
+  int64_t deadline_ns;   /* TSC-deadline mode: vclock the deadline maps to */
   uint64_t tsc_deadline; /* IA32_TSC_DEADLINE; 0 = disarmed */
   uint64_t tsc_hz;
 
@@ -94,7 +95,7 @@ struct Lapic {
   bool sipi_pending;
   uint8_t sipi_vector;
   bool lint_level[2];
-  bool extint_pending; /* set by user-irqchip from the PIC's INTR line */
+  bool extint_msg; /* an ExtINT message (IOAPIC) awaits the PIC's INTA */
 
   int events; /* LAPIC_EVENT_* bits, atomic */
 };
@@ -157,6 +158,9 @@ void lapic_set_lint (Lapic *l, unsigned pin, bool level);
  * hardware-disabled (INTR wired straight to the CPU)? */
 bool lapic_accepts_pic (Lapic *l);
 
+/* Recompute the lock-free event word after changing fields directly. */
+void lapic_update_events (Lapic *l);
+
 /* Called by the bus: accept one message addressed to this LAPIC. */
 void lapic_deliver (Lapic *l, const ApicMessage *msg);
 /* Destination matching for the bus. */
@@ -164,7 +168,9 @@ bool lapic_match_dest (Lapic *l, const ApicMessage *msg);
 /* Processor priority (for lowest-priority arbitration). */
 uint32_t lapic_ppr (Lapic *l);
 
-/* State: the 1 KiB xAPIC register page (CpuState.lapic) ... */
+/* State: the 1 KiB xAPIC register page (CpuState.lapic), read in the mode
+ * IA32_APIC_BASE selects (set the base first; x2APIC pages hold a 32-bit
+ * ID). The timer restarts from the page's current count (0x390) ... */
 void lapic_get_page (Lapic *l, uint8_t page[LAPIC_PAGE_SIZE]);
 void lapic_set_page (Lapic *l, const uint8_t page[LAPIC_PAGE_SIZE]);
 /* ... and the section "lapic.N": page + base + timer + pending events. */

@@ -49,6 +49,7 @@ typedef struct Pic8259 {
  * pic_ioport_read/write directly). */
 Pic8259 *pic_new (IoBus *io, PicOutputFn output, void *opaque);
 void pic_free (Pic8259 *pic);
+void pic_unregister (Pic8259 *pic, IoBus *io);
 void pic_reset (Pic8259 *pic);
 
 /* irq 0..15; level-sensitive input (edge pins latch the rising edge). */

@@ -37,6 +37,7 @@ typedef struct PitChannel {
   uint8_t gate;
   uint8_t null_count;      /* status bit 6: count written but not loaded */
   int64_t count_load_time; /* vclock ns when counting started */
+  int64_t gate_off_time;   /* vclock ns GATE went low (counting frozen) */
   int64_t next_irq;        /* ch0: vclock of the next timer callback */
 } PitChannel;
 
@@ -55,6 +56,7 @@ typedef struct Pit8254 {
 /* io NULL: not registered (tests call pit_ioport_read/write). */
 Pit8254 *pit_new (IoBus *io, TimerQueue *timers, PitIrqFn irq, void *opaque);
 void pit_free (Pit8254 *pit);
+void pit_unregister (Pit8254 *pit, IoBus *io);
 void pit_reset (Pit8254 *pit);
 
 /* port = 0x40..0x43 or 0x61. */
