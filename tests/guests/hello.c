@@ -1,0 +1,40 @@
+/* Serial output and port-I/O / MMIO dispatch, in 64-bit and 32-bit builds:
+ * the test device answers, unclaimed ports and addresses read all ones. */
+#include "guest.h"
+
+#ifdef __x86_64__
+#define BITS "64"
+#else
+#define BITS "32"
+#endif
+
+int
+guest_main (void)
+{
+  puts_ ("hello from a vireo test guest (" BITS "-bit)\n");
+
+  outl (TESTDEV_PIO + 4, 0x12345678);
+  if (inl (TESTDEV_PIO + 4) != (0x12345678u ^ 0x5a5a5a5au))
+    fail ("test device port scratch", 2);
+  if (inl (0x5f8) != 0xffffffffu || inb (0x5f9) != 0xff)
+    fail ("unclaimed port did not read all ones", 3);
+  outb (0x5f9, 0x42); /* dropped, logged */
+
+  if (mmio_read32 (TESTDEV_MMIO) != 0x4f524956u)
+    fail ("test device MMIO magic", 4);
+#ifdef __x86_64__
+  *(volatile uint64_t *) (uintptr_t) (TESTDEV_MMIO + 8) = 0x1122334455667788ull;
+  if (*(volatile uint64_t *) (uintptr_t) (TESTDEV_MMIO + 8) != 0x1122334455667789ull)
+    fail ("test device MMIO scratch", 5);
+#endif
+  uint32_t count = mmio_read32 (TESTDEV_MMIO + 16);
+  if (count < 2)
+    fail ("test device MMIO count", 6);
+  if (mmio_read32 (TESTDEV_MMIO + 0x1000) != 0xffffffffu)
+    fail ("unclaimed MMIO did not read all ones", 7);
+
+  puts_ ("pio/mmio dispatch ok, mmio accesses ");
+  putdec (count);
+  putc_ ('\n');
+  return 0;
+}

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Runs a tiny test guest under vireo-vmx --engine kvm and checks its exit
+# status and serial output.
+#   run-guest.sh VMX GUEST EXPECTED_STATUS EXPECTED_SERIAL_TEXT [vireo-vmx options...]
+# Exit 77 (skip) when /dev/kvm is missing or cannot be opened.
+set -u
+vmx=$1 guest=$2 want_status=$3 want_text=$4
+shift 4
+
+if [ ! -e /dev/kvm ]; then
+  echo "SKIP: /dev/kvm is absent"; exit 77
+fi
+if ! ( exec 3<>/dev/kvm ) 2>/dev/null; then
+  echo "SKIP: /dev/kvm cannot be opened (permission)"; exit 77
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+timeout 120 "$vmx" --engine kvm --test-device --serial "file:$tmp/serial" --memory 64M \
+  --guest-elf "$guest" "$@" 2>"$tmp/stderr"
+status=$?
+echo "--- serial ---"; cat "$tmp/serial" 2>/dev/null
+echo "--- stderr ---"; cat "$tmp/stderr"
+if [ "$status" != "$want_status" ]; then
+  echo "FAIL: exit status $status, expected $want_status"; exit 1
+fi
+if ! grep -qF -- "$want_text" "$tmp/serial"; then
+  echo "FAIL: serial output lacks '$want_text'"; exit 1
+fi
+echo "PASS"

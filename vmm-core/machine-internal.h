@@ -1,0 +1,74 @@
+/* The Machine struct, shared by machine*.c. Nothing outside vmm-core/machine*
+ * looks inside it. */
+#pragma once
+
+#include "vmm-core/machine.h"
+#include "vmm-core/machine-testdev.h"
+#include "vmm-core/platform/uart-16550.h"
+
+typedef struct MachineVcpu {
+  Machine *m;
+  unsigned index;
+  EngineVcpu *ev;
+  GThread *thread;
+} MachineVcpu;
+
+enum {
+  MACHINE_EVENT_RESET = 1 << 0,
+  MACHINE_EVENT_STOP = 1 << 1, /* power-off / exit / error: m->exit_status says which */
+};
+
+struct Machine {
+  MachineConfig cfg;
+  char *kernel_path, *initrd_path, *cmdline, *guest_elf_path, *serial;
+
+  GuestRam ram;
+  IoBus pio, mmio;
+  GMutex device_lock;
+  TimerQueue *timers;
+  IrqRouter irq_router;
+  Engine *engine;
+  GBytes *pristine_platform; /* engine platform state at power-on, for reset */
+
+  MachineVcpu *vcpus;
+  unsigned ncpus;
+
+  /* Devices. */
+  Uart16550 com1;
+  bool com1_ready;
+  MachineTestdev testdev;
+  bool testdev_ready;
+
+  /* Boot image, kept for reset. */
+  GBytes *kernel, *initrd, *guest_elf;
+  BootDisplayInfo display;
+  bool has_display;
+
+  /* Control: ctl_lock orders after the device lock. */
+  GMutex ctl_lock;
+  GCond ctl_cond;
+  unsigned user_pause;  /* machine_pause nesting */
+  bool event_hold;      /* vCPUs park while the control thread handles an event */
+  bool stop;            /* vCPU threads exit */
+  unsigned parked;      /* vCPU threads waiting in the park loop */
+  unsigned events;      /* MACHINE_EVENT_* */
+  int exit_status;
+  char *exit_message;
+  MachineState state;
+  bool started;
+
+  MachineStateFn state_fn;
+  void *state_opaque;
+};
+
+/* machine-io.c */
+void machine_io_init (Machine *m);
+void machine_vcpu_host (MachineVcpu *v, VcpuHost *host);
+
+/* machine-run.c */
+void machine_post_event (Machine *m, unsigned event, int status, char *message);
+void machine_notify (Machine *m, MachineState state, bool reset);
+
+/* machine.c */
+bool machine_load_boot_image (Machine *m, GError **error);
+void machine_reset_devices (Machine *m);
