@@ -4,6 +4,7 @@
 
 #include "vmm-core/machine.h"
 #include "vmm-core/machine-testdev.h"
+#include "vmm-core/platform/cmos-rtc.h"
 #include "vmm-core/platform/uart-16550.h"
 
 typedef struct MachineVcpu {
@@ -36,6 +37,8 @@ struct Machine {
   /* Devices. */
   Uart16550 com1;
   bool com1_ready;
+  CmosRtc rtc;
+  bool rtc_ready;
   MachineTestdev testdev;
   bool testdev_ready;
 

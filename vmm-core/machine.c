@@ -55,6 +55,22 @@ create_devices (Machine *m, GError **error)
     return false;
   uart_set_backend (&m->com1, be);
 
+  /* Devices that arm timers are set up under the lock the timer thread takes. */
+  IrqLine rtc_irq = { &m->irq_router, CMOS_RTC_IRQ };
+  g_mutex_lock (&m->device_lock);
+  m->rtc_ready = cmos_rtc_init (&m->rtc, &m->pio, rtc_irq, m->timers);
+  if (m->rtc_ready)
+    {
+      cmos_rtc_set_memory_size (&m->rtc, m->ram.low_size, m->ram.high_size);
+      cmos_rtc_set_cpu_count (&m->rtc, m->ncpus);
+    }
+  g_mutex_unlock (&m->device_lock);
+  if (!m->rtc_ready)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "CMOS ports are taken");
+      return false;
+    }
+
   if (m->cfg.test_device)
     {
       m->testdev.exit = testdev_exit;
@@ -69,6 +85,7 @@ create_devices (Machine *m, GError **error)
   return true;
 }
 
+/* The RTC keeps its time and NVRAM across a reset, as on a PC. */
 void
 machine_reset_devices (Machine *m)
 {
@@ -252,6 +269,8 @@ machine_free (Machine *m)
     }
   if (m->com1_ready)
     uart_destroy (&m->com1);
+  if (m->rtc_ready)
+    cmos_rtc_destroy (&m->rtc);
   if (m->testdev_ready)
     machine_testdev_destroy (&m->testdev, &m->pio, &m->mmio);
   if (m->vcpus)
