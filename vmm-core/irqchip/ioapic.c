@@ -23,11 +23,13 @@
  * polarity, trigger mode, mask; destination 63:56. */
 #define RTE_WRITABLE (0x000000000001afffull | 0xff00000000000000ull)
 
+/* Inputs are logical levels (IrqLine: true = asserted), so the polarity
+ * bit is stored but not applied, as in QEMU: whatever polarity the firmware
+ * tables declare, a device's assertion is an assertion. */
 static bool
 asserted (const Ioapic *io, unsigned pin)
 {
-  bool level = (io->level >> pin) & 1;
-  return (io->redirtbl[pin] & IOAPIC_RTE_POLARITY_LOW) ? !level : level;
+  return (io->level >> pin) & 1;
 }
 
 /* Send pin's interrupt if the entry allows it. */
@@ -159,11 +161,6 @@ write_reg (Ioapic *io, uint32_t value)
   *e = (v & RTE_WRITABLE) | (old & ~RTE_WRITABLE & (IOAPIC_RTE_REMOTE_IRR));
   if (!(*e & IOAPIC_RTE_LEVEL))
     *e &= ~IOAPIC_RTE_REMOTE_IRR; /* edge entries have no remote IRR */
-  /* Polarity may have changed the asserted state. */
-  if (asserted (io, pin))
-    io->irr |= 1u << pin;
-  else
-    io->irr &= ~(1u << pin);
   /* Unmasking a still-asserted level interrupt delivers it now. */
   if ((*e & IOAPIC_RTE_LEVEL) && asserted (io, pin))
     service (io, pin);

@@ -33,8 +33,9 @@ typedef struct Ioapic {
   uint64_t base_address;
   uint32_t ioregsel;
   uint32_t id;  /* bits 27:24 of the ID register */
-  uint32_t irr; /* pin asserted (after polarity), level pins */
-  uint32_t level; /* raw input pin levels */
+  uint32_t irr;   /* pins asserted */
+  uint32_t level; /* input levels: logical (true = asserted), so the
+                     polarity bit is kept for the guest but not applied */
   uint64_t redirtbl[IOAPIC_NUM_PINS];
 } Ioapic;
 

@@ -18,7 +18,3 @@ void lapic_timer_divide_written (Lapic *l, uint32_t divide);
 uint32_t lapic_timer_current (Lapic *l);
 /* Arm the VmmTimer from timer_start / deadline_ns (after a load). */
 void lapic_timer_rearm (Lapic *l);
-
-/* Periodic timers never re-arm faster than this (as KVM's 200 us floor
- * keeps a hostile guest from flooding the timer thread). */
-#define LAPIC_MIN_PERIOD_NS 100000

@@ -29,6 +29,9 @@ typedef struct SnapReader SnapReader;
 
 #define LAPIC_DEFAULT_BASE 0xfee00000u
 #define LAPIC_PAGE_SIZE 1024 /* saved register page, as kvm_lapic_state */
+/* Periodic timers never re-arm faster than this (as KVM's floor keeps a
+ * hostile guest from flooding the timer thread). */
+#define LAPIC_MIN_PERIOD_NS 100000
 
 /* Register offsets in the xAPIC page. */
 enum {

@@ -228,7 +228,6 @@ write_data (Pic8259 *pic, Pic8259Chip *s, uint8_t val)
     {
     case 0: /* OCW1 */
       s->imr = val;
-      update (pic);
       break;
     case 1: /* ICW2 */
       s->irq_base = val & 0xf8;
@@ -245,6 +244,7 @@ write_data (Pic8259 *pic, Pic8259Chip *s, uint8_t val)
       s->init_state = 0;
       break;
     }
+  update (pic);
 }
 
 /* Poll mode: the read is the INTA; returns 0x80 | level, or 0. */
