@@ -38,6 +38,52 @@ testdev_exit (void *opaque, uint32_t value)
 }
 
 static bool
+map_ram (Machine *m, bool log_dirty, GError **error)
+{
+  const EngineOps *ops = m->engine->ops;
+  if (!ops->map_memory (m->engine, SLOT_LOW_RAM, 0, m->ram.low_size, m->ram.host, log_dirty,
+                        error))
+    return false;
+  return !m->ram.high_size
+         || ops->map_memory (m->engine, SLOT_HIGH_RAM, GUEST_RAM_HIGH_START, m->ram.high_size,
+                             m->ram.host + m->ram.low_size, log_dirty, error);
+}
+
+bool
+machine_dirty_log_start (Machine *m, GError **error)
+{
+  return map_ram (m, true, error);
+}
+
+bool
+machine_dirty_log_stop (Machine *m, GError **error)
+{
+  return map_ram (m, false, error);
+}
+
+bool
+machine_dirty_log_fetch (Machine *m, uint64_t *bitmap, GError **error)
+{
+  const EngineOps *ops = m->engine->ops;
+  uint64_t low_pages = m->ram.low_size >> 12, high_pages = m->ram.high_size >> 12;
+  memset (bitmap, 0, ((low_pages + high_pages + 63) / 64) * 8);
+  if (!ops->get_dirty_log (m->engine, SLOT_LOW_RAM, bitmap, error))
+    return false;
+  if (!high_pages)
+    return true;
+  g_autofree uint64_t *high = g_new0 (uint64_t, (high_pages + 63) / 64);
+  if (!ops->get_dirty_log (m->engine, SLOT_HIGH_RAM, high, error))
+    return false;
+  for (uint64_t i = 0; i < high_pages; i++)
+    if (high[i / 64] >> (i % 64) & 1)
+      {
+        uint64_t bit = low_pages + i;
+        bitmap[bit / 64] |= 1ull << (bit % 64);
+      }
+  return true;
+}
+
+static bool
 create_devices (Machine *m, GError **error)
 {
   machine_io_init (m);
@@ -218,11 +264,7 @@ machine_new (const MachineConfig *cfg, char **engine_why, GError **error)
   m->engine = ops->create (&ec, error);
   if (!m->engine)
     goto fail;
-  if (!ops->map_memory (m->engine, SLOT_LOW_RAM, 0, m->ram.low_size, m->ram.host, false, error))
-    goto fail;
-  if (m->ram.high_size
-      && !ops->map_memory (m->engine, SLOT_HIGH_RAM, GUEST_RAM_HIGH_START, m->ram.high_size,
-                           m->ram.host + m->ram.low_size, false, error))
+  if (!map_ram (m, false, error))
     goto fail;
 
   if (!create_devices (m, error))

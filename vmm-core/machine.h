@@ -104,6 +104,14 @@ TimerQueue *machine_timers (Machine *m);
 const IrqRouter *machine_irq_router (Machine *m);
 Engine *machine_engine (Machine *m);
 unsigned machine_cpu_count (Machine *m);
+/* Dirty-page tracking of guest RAM (live snapshots, migration). The bitmap
+ * has one bit per 4 KiB page of the RAM memfd (low RAM first, then high
+ * RAM: guest_ram_offset order), ram.size / 4096 bits rounded up to whole
+ * uint64_t words. fetch copies and clears. */
+bool machine_dirty_log_start (Machine *m, GError **error);
+bool machine_dirty_log_fetch (Machine *m, uint64_t *bitmap, GError **error);
+bool machine_dirty_log_stop (Machine *m, GError **error);
+
 /* While paused: architectural state of vCPU i. */
 bool machine_get_cpu_state (Machine *m, unsigned i, CpuState *s, GError **error);
 bool machine_set_cpu_state (Machine *m, unsigned i, const CpuState *s, GError **error);
