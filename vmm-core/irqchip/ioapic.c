@@ -241,7 +241,8 @@ ioapic_new (IoBus *mmio, ApicBus *bus)
   ioapic_reset (io);
   apic_bus_set_eoi_listener (bus, bus_eoi, io);
   if (mmio)
-    io_bus_register (mmio, IOAPIC_DEFAULT_BASE, IOAPIC_MMIO_SIZE, &ioapic_ops, io, "ioapic");
+    if (!io_bus_register (mmio, IOAPIC_DEFAULT_BASE, IOAPIC_MMIO_SIZE, &ioapic_ops, io, "ioapic"))
+      g_warning ("irqchip: I/O range already claimed (%s)", G_STRLOC);
   return io;
 }
 

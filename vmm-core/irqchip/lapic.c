@@ -690,6 +690,16 @@ lapic_set_apic_base (Lapic *l, uint64_t value)
   return true;
 }
 
+void
+lapic_restore_apic_base (Lapic *l, uint64_t value)
+{
+  value &= ~0xfff00000000002ffull;
+  if ((value & (LAPIC_BASE_ENABLE | LAPIC_BASE_X2APIC)) == LAPIC_BASE_X2APIC)
+    value &= ~LAPIC_BASE_X2APIC;
+  l->apic_base = value;
+  lapic_update (l);
+}
+
 uint64_t
 lapic_get_cr8 (Lapic *l)
 {

@@ -125,6 +125,9 @@ bool lapic_msr_write (Lapic *l, uint32_t msr, uint64_t value);
 uint64_t lapic_get_apic_base (Lapic *l);
 /* False = #GP (reserved bits, illegal xAPIC/x2APIC transition). */
 bool lapic_set_apic_base (Lapic *l, uint64_t value);
+/* State restore (vcpu_set_state, before lapic_set_page): takes the value
+ * as is, without the guest's transition rules (reserved bits dropped). */
+void lapic_restore_apic_base (Lapic *l, uint64_t value);
 bool lapic_hw_enabled (const Lapic *l);
 bool lapic_x2apic_mode (const Lapic *l);
 bool lapic_sw_enabled (const Lapic *l);

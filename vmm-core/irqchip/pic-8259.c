@@ -362,9 +362,12 @@ pic_new (IoBus *io, PicOutputFn output, void *opaque)
   pic_reset (pic);
   if (io)
     {
-      io_bus_register (io, 0x20, 2, &pic_master_ops, pic, "pic-master");
-      io_bus_register (io, 0xa0, 2, &pic_slave_ops, pic, "pic-slave");
-      io_bus_register (io, 0x4d0, 2, &pic_elcr_ops, pic, "pic-elcr");
+      if (!io_bus_register (io, 0x20, 2, &pic_master_ops, pic, "pic-master"))
+        g_warning ("irqchip: I/O range already claimed (%s)", G_STRLOC);
+      if (!io_bus_register (io, 0xa0, 2, &pic_slave_ops, pic, "pic-slave"))
+        g_warning ("irqchip: I/O range already claimed (%s)", G_STRLOC);
+      if (!io_bus_register (io, 0x4d0, 2, &pic_elcr_ops, pic, "pic-elcr"))
+        g_warning ("irqchip: I/O range already claimed (%s)", G_STRLOC);
     }
   return pic;
 }

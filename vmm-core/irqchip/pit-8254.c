@@ -480,8 +480,10 @@ pit_new (IoBus *io, TimerQueue *timers, PitIrqFn irq, void *opaque)
   pit_reset (pit);
   if (io)
     {
-      io_bus_register (io, 0x40, 4, &pit_ops, pit, "pit");
-      io_bus_register (io, 0x61, 1, &port61_ops, pit, "port61");
+      if (!io_bus_register (io, 0x40, 4, &pit_ops, pit, "pit"))
+        g_warning ("irqchip: I/O range already claimed (%s)", G_STRLOC);
+      if (!io_bus_register (io, 0x61, 1, &port61_ops, pit, "port61"))
+        g_warning ("irqchip: I/O range already claimed (%s)", G_STRLOC);
     }
   return pit;
 }

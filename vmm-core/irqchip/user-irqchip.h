@@ -40,7 +40,8 @@ typedef struct TimerQueue TimerQueue;
 typedef struct UserIrqchipHooks {
   /* Something became pending for vCPU `cpu`: wake it if halted, make it
    * check between instructions if running. Called under the device lock,
-   * possibly from the timer thread. */
+   * from the timer thread, another vCPU's thread or the vCPU's own (a
+   * self-IPI): it must only set a flag / signal, never take the lock. */
   void (*kick) (void *opaque, unsigned cpu);
   void *opaque;
 } UserIrqchipHooks;
