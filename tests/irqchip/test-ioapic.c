@@ -122,10 +122,17 @@ test_edge (void)
   ioapic_set_irq (f.io, 6, true);
   g_assert_true (irr_has (f.l[1], 0x43));
   g_assert_false (irr_has (f.l[0], 0x43));
-  /* NMI delivery mode. */
-  set_rte (f.io, 7, (0ull << 56) | (4u << 8));
+  /* NMI delivery mode: edge even when the entry says level. */
+  set_rte (f.io, 7, (0ull << 56) | IOAPIC_RTE_LEVEL | (4u << 8));
   ioapic_set_irq (f.io, 7, true);
   g_assert_true (lapic_take_nmi (f.l[0]));
+  ioapic_set_irq (f.io, 7, true);
+  g_assert_false (lapic_take_nmi (f.l[0]));
+  g_assert_false (get_rte (f.io, 7) & IOAPIC_RTE_REMOTE_IRR);
+  /* INIT through a redirection entry (legal on the 82093AA). */
+  set_rte (f.io, 8, (1ull << 56) | (5u << 8));
+  ioapic_set_irq (f.io, 8, true);
+  g_assert_true (lapic_take_init (f.l[1]));
   teardown (&f);
 }
 

@@ -32,6 +32,15 @@ asserted (const Ioapic *io, unsigned pin)
   return (io->level >> pin) & 1;
 }
 
+/* NMI, SMI, INIT and ExtINT are always edge-triggered (82093AA); the
+ * trigger bit only counts for fixed and lowest-priority entries. */
+static bool
+level_mode (uint64_t e)
+{
+  unsigned dm = (e >> 8) & 7;
+  return (e & IOAPIC_RTE_LEVEL) && (dm == APIC_DM_FIXED || dm == APIC_DM_LOWEST);
+}
+
 /* Send pin's interrupt if the entry allows it. */
 static void
 service (Ioapic *io, unsigned pin)
@@ -52,17 +61,12 @@ service (Ioapic *io, unsigned pin)
     .shorthand = APIC_SH_NONE,
     .source = -1,
   };
-  if (msg.delivery_mode == 3 || msg.delivery_mode == APIC_DM_SIPI
-      || msg.delivery_mode == APIC_DM_INIT)
+  if (msg.delivery_mode == 3 || msg.delivery_mode == APIC_DM_SIPI)
     {
-      /* INIT is legal but nobody routes it through the IOAPIC; refuse it so a
-       * device line cannot reset CPUs. */
-      VMM_GUEST_ERROR ("ioapic", "pin %u: delivery mode %u not delivered", pin,
-                       msg.delivery_mode);
+      VMM_GUEST_ERROR ("ioapic", "pin %u: reserved delivery mode %u", pin, msg.delivery_mode);
       return;
     }
-  /* NMI, SMI and ExtINT are always edge (82093AA). */
-  if (msg.delivery_mode != APIC_DM_FIXED && msg.delivery_mode != APIC_DM_LOWEST)
+  if (!level_mode (e))
     msg.level_trigger = level = false;
   unsigned n = apic_bus_deliver (io->bus, &msg);
   if (n && level)
@@ -85,7 +89,7 @@ ioapic_set_irq (Ioapic *io, unsigned pin, bool level)
     io->irr |= bit;
   else
     io->irr &= ~bit;
-  if (io->redirtbl[pin] & IOAPIC_RTE_LEVEL)
+  if (level_mode (io->redirtbl[pin]))
     {
       if (now)
         service (io, pin);
@@ -100,8 +104,7 @@ ioapic_eoi (Ioapic *io, uint8_t vector)
   for (unsigned pin = 0; pin < IOAPIC_NUM_PINS; pin++)
     {
       uint64_t *e = &io->redirtbl[pin];
-      if ((*e & 0xff) != vector || !(*e & IOAPIC_RTE_LEVEL)
-          || !(*e & IOAPIC_RTE_REMOTE_IRR))
+      if ((*e & 0xff) != vector || !level_mode (*e) || !(*e & IOAPIC_RTE_REMOTE_IRR))
         continue;
       *e &= ~IOAPIC_RTE_REMOTE_IRR;
       /* Still asserted: the device wants service again. */
@@ -159,10 +162,10 @@ write_reg (Ioapic *io, uint32_t value)
   uint64_t v = (sel & 1) ? ((uint64_t) value << 32) | (old & 0xffffffffu)
                          : (old & 0xffffffff00000000ull) | value;
   *e = (v & RTE_WRITABLE) | (old & ~RTE_WRITABLE & (IOAPIC_RTE_REMOTE_IRR));
-  if (!(*e & IOAPIC_RTE_LEVEL))
+  if (!level_mode (*e))
     *e &= ~IOAPIC_RTE_REMOTE_IRR; /* edge entries have no remote IRR */
   /* Unmasking a still-asserted level interrupt delivers it now. */
-  if ((*e & IOAPIC_RTE_LEVEL) && asserted (io, pin))
+  if (level_mode (*e) && asserted (io, pin))
     service (io, pin);
 }
 
