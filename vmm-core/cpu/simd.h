@@ -42,7 +42,11 @@ typedef struct SimdInsn {
   bool mode64;     /* 64-bit mode (FXSAVE/FXRSTOR FIP/FDP format, etc.) */
   uint64_t addr;   /* linear address of the memory operand when mod != 3 */
   uint64_t rip;    /* address of this instruction (for FIP) */
+  /* Added by the SIMD unit: */
+  bool real_mode;  /* real or virtual-8086 mode (FNSTENV/FLDENV/FNSAVE/FRSTOR layout) */
 } SimdInsn;
+/* MASKMOVQ/MASKMOVDQU (0F F7) have no memory ModRM operand: the core puts
+ * the linear address of DS:rDI (address-size, segment override) in addr. */
 
 /* Guest access for the unit. Memory functions return false when the access
  * faulted; the core has then recorded the fault (#PF with CR2, #GP…) and the

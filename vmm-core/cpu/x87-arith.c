@@ -1,0 +1,407 @@
+/* x87 arithmetic, compares and transcendental functions: D8, DA, DC, DE,
+ * D9 E0-FF, FCMOVcc/FCOMI/FUCOMI (DA/DB/DF register forms), FUCOM (DD). */
+#include "vmm-core/cpu/x87-internal.h"
+
+/* Is ST(i) (and ST(j)) present? Otherwise a stack underflow is recorded;
+ * *masked says whether the caller goes on with a QNaN default. */
+static bool
+need (FxState *fx, unsigned i, unsigned j, bool *masked)
+{
+  if (!x87_empty (fx, i) && !x87_empty (fx, j))
+    return true;
+  *masked = x87_stack_fault (fx, false);
+  return false;
+}
+
+static void
+compare_flags (FxState *fx, uint16_t cc)
+{
+  fx->fsw = (fx->fsw & ~FSW_CC) | (cc & (FSW_C0 | FSW_C2 | FSW_C3));
+}
+
+/* kind is the ModRM reg field of D8/DC: 0 add, 1 mul, 2 com, 3 comp, 4 sub,
+ * 5 subr, 6 div, 7 divr; dest = ST(dest), a its value, b the other operand.
+ * load_sw carries exceptions of converting a memory operand. */
+static void
+arith (FxState *fx, unsigned kind, unsigned dest, long double a, long double b,
+       uint16_t load_sw, bool pop)
+{
+  uint16_t sw = 0;
+  long double r = 0;
+
+  switch (kind)
+    {
+    case 0: r = x87h_binary (XH_ADD, a, b, fx->fcw, &sw); break;
+    case 1: r = x87h_binary (XH_MUL, a, b, fx->fcw, &sw); break;
+    case 2: case 3:
+      sw = x87h_compare (a, b, false, fx->fcw) | (load_sw & 0x3f);
+      if (x87_apply (fx, sw & 0x3f, 0))
+        compare_flags (fx, sw);
+      fx->fsw &= ~FSW_C1;
+      if (kind == 3)
+        x87_pop (fx);
+      return;
+    case 4: r = x87h_binary (XH_SUB, a, b, fx->fcw, &sw); break;
+    case 5: r = x87h_binary (XH_SUB, b, a, fx->fcw, &sw); break;
+    case 6: r = x87h_binary (XH_DIV, a, b, fx->fcw, &sw); break;
+    default: r = x87h_binary (XH_DIV, b, a, fx->fcw, &sw); break;
+    }
+  if (x87_apply (fx, sw | (load_sw & 0x3f), FSW_C1))
+    x87_set (fx, dest, r);
+  if (pop)
+    x87_pop (fx);
+}
+
+static void
+underflow_result (FxState *fx, unsigned kind, unsigned dest, bool pop)
+{
+  if (kind == 2 || kind == 3)
+    fx->fsw |= FSW_C0 | FSW_C2 | FSW_C3;
+  else
+    x87_set (fx, dest, x87_indefinite ());
+  if (pop || kind == 3)
+    x87_pop (fx);
+}
+
+static SimdResult
+arith_mem (SimdOp *op)
+{
+  FxState *fx = op->fx;
+  const SimdInsn *in = op->in;
+  static const X87MemFormat fmt[8] = { [0] = XH_F32, [2] = XH_I32, [4] = XH_F64, [6] = XH_I16 };
+  static const unsigned size[8] = { [0] = 4, [2] = 4, [4] = 8, [6] = 2 };
+  unsigned idx = in->opcode - 0xd8;
+  uint8_t mem[8];
+  uint16_t sw = 0;
+  bool masked;
+
+  if (!op->h->read (op->h->cpu, in->addr, mem, size[idx]))
+    return SIMD_FAULTED;
+  long double b = x87h_load (fmt[idx], mem, fx->fcw, &sw);
+  if (!need (fx, 0, 0, &masked))
+    {
+      if (masked)
+        underflow_result (fx, in->reg, 0, false);
+      return SIMD_OK;
+    }
+  arith (fx, in->reg, 0, x87_get (fx, 0), b, sw, false);
+  return SIMD_OK;
+}
+
+static void
+fcomi (SimdOp *op, bool quiet, bool pop)
+{
+  FxState *fx = op->fx;
+  uint64_t fl = op->h->get_rflags (op->h->cpu) & ~UINT64_C (0x8d5);
+  bool masked;
+
+  fx->fsw &= ~FSW_C1;
+  if (!need (fx, 0, op->in->rm & 7, &masked))
+    {
+      if (!masked)
+        return;
+      fl |= 0x45;
+    }
+  else
+    {
+      uint16_t sw = x87h_compare (x87_get (fx, 0), x87_get (fx, op->in->rm & 7), quiet, fx->fcw);
+      if (!x87_apply (fx, sw & 0x3f, 0))
+        return;
+      fl |= (sw & FSW_C3 ? 0x40 : 0) | (sw & FSW_C2 ? 0x04 : 0) | (sw & FSW_C0 ? 0x01 : 0);
+    }
+  op->h->set_rflags (op->h->cpu, fl);
+  if (pop)
+    x87_pop (fx);
+}
+
+static SimdResult
+fcmov (SimdOp *op)
+{
+  FxState *fx = op->fx;
+  uint64_t fl = op->h->get_rflags (op->h->cpu);
+  bool cf = fl & 1, zf = fl & 0x40, pf = fl & 4, cond, masked;
+
+  switch (op->in->reg & 3)
+    {
+    case 0: cond = cf; break;
+    case 1: cond = zf; break;
+    case 2: cond = cf || zf; break;
+    default: cond = pf; break;
+    }
+  if (op->in->opcode == 0xdb)
+    cond = !cond;
+  if (!need (fx, 0, op->in->rm & 7, &masked))
+    {
+      if (masked)
+        x87_set (fx, 0, x87_indefinite ());
+      return SIMD_OK;
+    }
+  if (cond)
+    x87_set (fx, 0, x87_get (fx, op->in->rm & 7));
+  return SIMD_OK;
+}
+
+static void
+fxam (FxState *fx)
+{
+  uint8_t v[10];
+  uint64_t mant;
+  unsigned exp;
+  uint16_t cc;
+
+  memcpy (v, fx->st[x87_phys (fx, 0)].v, 10);
+  memcpy (&mant, v, 8);
+  exp = (v[8] | v[9] << 8) & 0x7fff;
+  if (x87_empty (fx, 0))
+    cc = FSW_C3 | FSW_C0;
+  else if (exp == 0x7fff)
+    cc = !(mant >> 63) ? 0 : (mant << 1) ? FSW_C0 : FSW_C2 | FSW_C0;
+  else if (exp == 0)
+    cc = mant ? FSW_C3 | FSW_C2 : FSW_C3;
+  else
+    cc = (mant >> 63) ? FSW_C2 : 0;
+  fx->fsw = (fx->fsw & ~FSW_CC) | cc | ((v[9] & 0x80) ? FSW_C1 : 0);
+}
+
+/* D9 E0-FF */
+static SimdResult
+d9_special (SimdOp *op)
+{
+  FxState *fx = op->fx;
+  uint8_t low = ((op->in->reg & 7) << 3 | (op->in->rm & 7)) - 0x20;
+  uint16_t sw;
+  bool masked;
+  long double r, r0, r1;
+
+  if (low >= 0x08 && low <= 0x0e)
+    {
+      x87_push (fx, x87h_constant (low - 0x08, fx->fcw));
+      fx->fsw &= ~FSW_C1;
+      return SIMD_OK;
+    }
+  switch (low)
+    {
+    case 0x00: case 0x01: /* FCHS, FABS */
+      if (!need (fx, 0, 0, &masked))
+        {
+          if (masked)
+            x87_set (fx, 0, x87_indefinite ());
+          return SIMD_OK;
+        }
+      {
+        uint8_t *s = &fx->st[x87_phys (fx, 0)].v[9];
+        *s = low == 0 ? *s ^ 0x80 : *s & 0x7f;
+      }
+      fx->fsw &= ~FSW_C1;
+      return SIMD_OK;
+    case 0x04: /* FTST */
+      if (!need (fx, 0, 0, &masked))
+        {
+          if (masked)
+            fx->fsw |= FSW_C0 | FSW_C2 | FSW_C3;
+          return SIMD_OK;
+        }
+      arith (fx, 2, 0, x87_get (fx, 0), 0.0L, 0, false);
+      return SIMD_OK;
+    case 0x05:
+      fxam (fx);
+      return SIMD_OK;
+    case 0x10: case 0x1a: case 0x1c: case 0x1e: case 0x1f: /* F2XM1 FSQRT FRNDINT FSIN FCOS */
+      if (!need (fx, 0, 0, &masked))
+        {
+          if (masked)
+            x87_set (fx, 0, x87_indefinite ());
+          return SIMD_OK;
+        }
+      {
+        X87Unary u = low == 0x10 ? XH_F2XM1 : low == 0x1a ? XH_SQRT : low == 0x1c ? XH_RNDINT
+                     : low == 0x1e ? XH_SIN : XH_COS;
+        r = x87h_unary (u, x87_get (fx, 0), fx->fcw, &sw);
+        if (x87_apply (fx, sw, FSW_C1 | (low >= 0x1e ? FSW_C2 : 0)))
+          x87_set (fx, 0, r);
+      }
+      return SIMD_OK;
+    case 0x11: case 0x13: case 0x19: /* FYL2X FPATAN FYL2XP1: ST(1) = f(ST1, ST0), pop */
+      if (!need (fx, 0, 1, &masked))
+        {
+          if (masked)
+            {
+              x87_set (fx, 1, x87_indefinite ());
+              x87_pop (fx);
+            }
+          return SIMD_OK;
+        }
+      r = x87h_binary (low == 0x11 ? XH_YL2X : low == 0x13 ? XH_PATAN : XH_YL2XP1,
+                       x87_get (fx, 0), x87_get (fx, 1), fx->fcw, &sw);
+      if (x87_apply (fx, sw, FSW_C1))
+        {
+          x87_set (fx, 1, r);
+          x87_pop (fx);
+        }
+      return SIMD_OK;
+    case 0x15: case 0x18: case 0x1d: /* FPREM1 FPREM FSCALE */
+      if (!need (fx, 0, 1, &masked))
+        {
+          if (masked)
+            x87_set (fx, 0, x87_indefinite ());
+          return SIMD_OK;
+        }
+      r = x87h_binary (low == 0x15 ? XH_PREM1 : low == 0x18 ? XH_PREM : XH_SCALE,
+                       x87_get (fx, 0), x87_get (fx, 1), fx->fcw, &sw);
+      if (x87_apply (fx, sw, low == 0x1d ? FSW_C1 : FSW_CC))
+        x87_set (fx, 0, r);
+      return SIMD_OK;
+    case 0x12: case 0x14: case 0x1b: /* FPTAN FXTRACT FSINCOS: replace ST0, push */
+      if (!need (fx, 0, 0, &masked))
+        {
+          if (masked)
+            {
+              x87_set (fx, 0, x87_indefinite ());
+              x87_push (fx, x87_indefinite ());
+            }
+          return SIMD_OK;
+        }
+      if (!x87_empty (fx, 7))
+        {
+          if (x87_stack_fault (fx, true))
+            {
+              x87_set (fx, 0, x87_indefinite ());
+              x87_push (fx, x87_indefinite ());
+            }
+          return SIMD_OK;
+        }
+      x87h_unary2 (low == 0x12 ? XH_PTAN : low == 0x14 ? XH_XTRACT : XH_SINCOS,
+                   x87_get (fx, 0), fx->fcw, &r1, &r0, &sw);
+      if (!x87_apply (fx, sw, FSW_C1 | FSW_C2) || (sw & FSW_C2))
+        return SIMD_OK;
+      x87_set (fx, 0, r1);
+      x87_push (fx, r0);
+      return SIMD_OK;
+    case 0x16: /* FDECSTP */
+      x87_set_top (fx, x87_top (fx) - 1);
+      fx->fsw &= ~FSW_C1;
+      return SIMD_OK;
+    case 0x17: /* FINCSTP */
+      x87_set_top (fx, x87_top (fx) + 1);
+      fx->fsw &= ~FSW_C1;
+      return SIMD_OK;
+    default:
+      return SIMD_UD;
+    }
+}
+
+SimdResult
+x87_arith (SimdOp *op)
+{
+  FxState *fx = op->fx;
+  const SimdInsn *in = op->in;
+  unsigned i = in->rm & 7, kind = in->reg & 7;
+  bool masked;
+
+  if (in->mod != 3)
+    return arith_mem (op);
+  switch (in->opcode)
+    {
+    case 0xd8: /* ST0 = ST0 op ST(i) */
+      if (!need (fx, 0, i, &masked))
+        {
+          if (masked)
+            underflow_result (fx, kind, 0, false);
+          return SIMD_OK;
+        }
+      arith (fx, kind, 0, x87_get (fx, 0), x87_get (fx, i), 0, false);
+      return SIMD_OK;
+    case 0xdc: case 0xde: /* ST(i) = ST(i) op ST0; the sub/div pairs swap */
+      if (in->opcode == 0xde && kind == 3)
+        {
+          if (i != 1) /* only DE D9 (FCOMPP) */
+            return SIMD_UD;
+          if (!need (fx, 0, 1, &masked))
+            {
+              if (masked)
+                {
+                  fx->fsw |= FSW_C0 | FSW_C2 | FSW_C3;
+                  x87_pop (fx);
+                  x87_pop (fx);
+                }
+              return SIMD_OK;
+            }
+          arith (fx, 3, 0, x87_get (fx, 0), x87_get (fx, 1), 0, true);
+          return SIMD_OK;
+        }
+      if (kind >= 4)
+        kind ^= 1;
+      bool pop = in->opcode == 0xde || kind == 3;
+      if (!need (fx, 0, i, &masked))
+        {
+          if (masked)
+            underflow_result (fx, kind, i, in->opcode == 0xde);
+          return SIMD_OK;
+        }
+      if (kind == 2 || kind == 3) /* FCOM2/FCOMP3/FCOMP5 aliases compare ST0 with ST(i) */
+        arith (fx, kind, 0, x87_get (fx, 0), x87_get (fx, i), 0, in->opcode == 0xde);
+      else
+        arith (fx, kind, i, x87_get (fx, i), x87_get (fx, 0), 0, pop);
+      return SIMD_OK;
+    case 0xd9:
+      return d9_special (op);
+    case 0xda:
+      if (kind < 4)
+        return fcmov (op);
+      if (kind == 5 && i == 1) /* FUCOMPP */
+        {
+          if (!need (fx, 0, 1, &masked))
+            {
+              if (masked)
+                {
+                  fx->fsw |= FSW_C0 | FSW_C2 | FSW_C3;
+                  x87_pop (fx);
+                  x87_pop (fx);
+                }
+              return SIMD_OK;
+            }
+          uint16_t sw = x87h_compare (x87_get (fx, 0), x87_get (fx, 1), true, fx->fcw);
+          if (x87_apply (fx, sw & 0x3f, 0))
+            compare_flags (fx, sw);
+          fx->fsw &= ~FSW_C1;
+          x87_pop (fx);
+          x87_pop (fx);
+          return SIMD_OK;
+        }
+      return SIMD_UD;
+    case 0xdb:
+      if (kind < 4)
+        return fcmov (op);
+      if (kind == 5 || kind == 6)
+        {
+          fcomi (op, kind == 5, false);
+          return SIMD_OK;
+        }
+      return SIMD_UD;
+    case 0xdd: /* FUCOM / FUCOMP */
+      if (!need (fx, 0, i, &masked))
+        {
+          if (masked)
+            underflow_result (fx, kind == 5 ? 3 : 2, 0, false);
+          return SIMD_OK;
+        }
+      {
+        uint16_t sw = x87h_compare (x87_get (fx, 0), x87_get (fx, i), true, fx->fcw);
+        if (x87_apply (fx, sw & 0x3f, 0))
+          compare_flags (fx, sw);
+        fx->fsw &= ~FSW_C1;
+        if (kind == 5)
+          x87_pop (fx);
+      }
+      return SIMD_OK;
+    case 0xdf: /* FUCOMIP / FCOMIP */
+      if (kind == 5 || kind == 6)
+        {
+          fcomi (op, kind == 5, true);
+          return SIMD_OK;
+        }
+      return SIMD_UD;
+    default:
+      return SIMD_UD;
+    }
+}
