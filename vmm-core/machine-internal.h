@@ -5,7 +5,11 @@
 #include "vmm-core/machine.h"
 #include "vmm-core/machine-testdev.h"
 #include "vmm-core/platform/cmos-rtc.h"
+#include "vmm-core/platform/pci-host.h"
 #include "vmm-core/platform/uart-16550.h"
+
+#define MACHINE_FIRST_BAR_SLOT 2 /* 0: low RAM, 1: high RAM */
+#define MACHINE_BAR_SLOTS 16
 
 typedef struct MachineVcpu {
   Machine *m;
@@ -39,6 +43,10 @@ struct Machine {
   bool com1_ready;
   CmosRtc rtc;
   bool rtc_ready;
+  PciHost pci;
+  bool pci_ready;
+  /* Engine memory slots for RAM-backed PCI BARs (a framebuffer). */
+  struct { uint64_t gpa, size; bool used; } bar_slots[MACHINE_BAR_SLOTS];
   MachineTestdev testdev;
   bool testdev_ready;
 

@@ -83,10 +83,54 @@ machine_dirty_log_fetch (Machine *m, uint64_t *bitmap, GError **error)
   return true;
 }
 
+/* PciMapRamFn: a RAM-backed BAR appears at or leaves gpa (device lock held). */
+static void
+pci_map_ram (void *opaque, uint64_t gpa, uint64_t size, void *host, bool map)
+{
+  Machine *m = opaque;
+  g_autoptr (GError) error = NULL;
+  const EngineOps *ops = m->engine->ops;
+
+  for (unsigned i = 0; i < MACHINE_BAR_SLOTS; i++)
+    {
+      if (map ? m->bar_slots[i].used : !(m->bar_slots[i].used && m->bar_slots[i].gpa == gpa))
+        continue;
+      if (!ops->map_memory (m->engine, MACHINE_FIRST_BAR_SLOT + i, gpa, map ? size : 0, host,
+                            false, &error))
+        {
+          VMM_GUEST_ERROR ("pci", "cannot %s RAM BAR at %#" G_GINT64_MODIFIER "x: %s",
+                           map ? "map" : "unmap", gpa, error->message);
+          return;
+        }
+      m->bar_slots[i].used = map;
+      m->bar_slots[i].gpa = gpa;
+      m->bar_slots[i].size = size;
+      return;
+    }
+  if (map)
+    VMM_GUEST_ERROR ("pci", "no memory slot left for a RAM BAR at %#" G_GINT64_MODIFIER "x", gpa);
+}
+
 static bool
 create_devices (Machine *m, GError **error)
 {
   machine_io_init (m);
+
+  g_mutex_lock (&m->device_lock);
+  m->pci_ready = pci_host_init (&m->pci, &m->pio, &m->mmio, &m->irq_router, pci_map_ram, m);
+  if (m->pci_ready)
+    {
+      /* 64-bit BARs above RAM, from the next 1 GiB boundary, 32 GiB wide. */
+      uint64_t base = (GUEST_RAM_HIGH_START + m->ram.high_size + (1ull << 30) - 1)
+                      & ~((1ull << 30) - 1);
+      pci_host_set_mmio64_window (&m->pci, base, 32ull << 30);
+    }
+  g_mutex_unlock (&m->device_lock);
+  if (!m->pci_ready)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "PCI configuration ports are taken");
+      return false;
+    }
 
   IrqLine com1_irq = { &m->irq_router, UART_COM1_IRQ };
   if (!uart_init (&m->com1, &m->pio, UART_COM1_BASE, com1_irq))
@@ -313,6 +357,8 @@ machine_free (Machine *m)
     uart_destroy (&m->com1);
   if (m->rtc_ready)
     cmos_rtc_destroy (&m->rtc);
+  if (m->pci_ready)
+    pci_host_destroy (&m->pci);
   if (m->testdev_ready)
     machine_testdev_destroy (&m->testdev, &m->pio, &m->mmio);
   if (m->vcpus)
@@ -371,6 +417,7 @@ GMutex *machine_device_lock (Machine *m) { return &m->device_lock; }
 TimerQueue *machine_timers (Machine *m) { return m->timers; }
 const IrqRouter *machine_irq_router (Machine *m) { return &m->irq_router; }
 Engine *machine_engine (Machine *m) { return m->engine; }
+PciHost *machine_pci (Machine *m) { return &m->pci; }
 unsigned machine_cpu_count (Machine *m) { return m->ncpus; }
 
 bool

@@ -103,6 +103,10 @@ GMutex *machine_device_lock (Machine *m);
 TimerQueue *machine_timers (Machine *m);
 const IrqRouter *machine_irq_router (Machine *m);
 Engine *machine_engine (Machine *m);
+/* The PCI host bridge: display and virtio devices plug in here with
+ * pci_host_add_device() (device lock held, before machine_start). */
+typedef struct PciHost PciHost;
+PciHost *machine_pci (Machine *m);
 unsigned machine_cpu_count (Machine *m);
 /* Dirty-page tracking of guest RAM (live snapshots, migration). The bitmap
  * has one bit per 4 KiB page of the RAM memfd (low RAM first, then high
