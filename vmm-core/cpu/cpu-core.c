@@ -1,0 +1,260 @@
+/* The CPU core: reset, derived mode, register and operand access, and the
+ * fetch/decode/execute loop with its exception landing pad. */
+#include "vmm-core/cpu/cpu-internal.h"
+#include "vmm-core/cpu/simd.h"
+
+#include <string.h>
+
+void
+cpu_init (SoftCpu *c)
+{
+  c->delivering = -1;
+  c->tsc_hz = 2000000000ull;
+  mmu_flush (c, true);
+  cpu_update_mode (c);
+}
+
+void
+cpu_update_mode (SoftCpu *c)
+{
+  CpuState *s = &c->st;
+  c->pe = s->cr0 & CR0_PE;
+  c->paging = (s->cr0 & CR0_PG) && c->pe;
+  c->long_mode = (s->efer & EFER_LMA) != 0;
+  c->vm86 = c->pe && !c->long_mode && (s->rflags & FL_VM);
+  c->mode64 = c->long_mode && s->seg[CPU_SEG_CS].l;
+  if (!c->pe)
+    c->cpl = 0;
+  else if (c->vm86)
+    c->cpl = 3;
+  else
+    c->cpl = s->seg[CPU_SEG_CS].selector & 3;
+  if (c->mode64)
+    c->code_size = 4;
+  else if (c->pe && !c->vm86)
+    c->code_size = s->seg[CPU_SEG_CS].db ? 4 : 2;
+  else
+    c->code_size = 2;
+  if (c->mode64)
+    c->stack_size = 8;
+  else
+    c->stack_size = (c->pe && !c->vm86 && s->seg[CPU_SEG_SS].db) ? 4 : 2;
+}
+
+uint64_t
+cpu_get_reg (SoftCpu *c, unsigned n, unsigned size, bool rex)
+{
+  if (size == 1 && !rex && n >= 4 && n < 8)
+    return (c->st.regs[n - 4] >> 8) & 0xff;
+  return c->st.regs[n] & sz_mask (size);
+}
+
+void
+cpu_set_reg (SoftCpu *c, unsigned n, unsigned size, bool rex, uint64_t v)
+{
+  uint64_t *r;
+  switch (size)
+    {
+    case 1:
+      if (!rex && n >= 4 && n < 8)
+        {
+          r = &c->st.regs[n - 4];
+          *r = (*r & ~0xff00ull) | ((v & 0xff) << 8);
+        }
+      else
+        {
+          r = &c->st.regs[n];
+          *r = (*r & ~0xffull) | (v & 0xff);
+        }
+      break;
+    case 2:
+      r = &c->st.regs[n];
+      *r = (*r & ~0xffffull) | (v & 0xffff);
+      break;
+    case 4:
+      c->st.regs[n] = v & 0xffffffff;
+      break;
+    default:
+      c->st.regs[n] = v;
+      break;
+    }
+}
+
+uint64_t
+op_reg (SoftCpu *c, const DecodedInsn *d, unsigned n, unsigned size)
+{
+  return cpu_get_reg (c, n, size, d->flags & DI_REX);
+}
+
+void
+op_set_reg (SoftCpu *c, const DecodedInsn *d, unsigned n, unsigned size, uint64_t v)
+{
+  cpu_set_reg (c, n, size, d->flags & DI_REX, v);
+}
+
+uint64_t
+op_ea (SoftCpu *c, const DecodedInsn *d)
+{
+  uint64_t a = (uint64_t) (int64_t) d->disp;
+  if (d->flags & DI_RIPREL)
+    a += c->next_rip;
+  if (d->base != DI_NO_REG)
+    a += c->st.regs[d->base];
+  if (d->index != DI_NO_REG)
+    a += c->st.regs[d->index] << d->scale;
+  return a & sz_mask (d->adsize);
+}
+
+uint64_t
+op_rm (SoftCpu *c, const DecodedInsn *d, unsigned size)
+{
+  if (!(d->flags & DI_MEM))
+    return op_reg (c, d, d->rm, size);
+  return seg_read (c, d->seg, op_ea (c, d), size);
+}
+
+void
+op_set_rm (SoftCpu *c, const DecodedInsn *d, unsigned size, uint64_t v)
+{
+  if (!(d->flags & DI_MEM))
+    op_set_reg (c, d, d->rm, size, v);
+  else
+    seg_write (c, d->seg, op_ea (c, d), size, v);
+}
+
+/* LOCK is legal only on read-modify-write forms with a memory destination. */
+static bool
+lock_ok (const DecodedInsn *d)
+{
+  if (!(d->flags & DI_MEM))
+    return false;
+  unsigned op = d->opcode, reg = d->reg & 7;
+  if (d->map == 0)
+    {
+      if (op < 0x38 && (op & 7) < 2)
+        return true;
+      switch (op)
+        {
+        case 0x80: case 0x81: case 0x82: case 0x83: return reg != 7;
+        case 0x86: case 0x87: return true;
+        case 0xf6: case 0xf7: return reg == 2 || reg == 3;
+        case 0xfe: case 0xff: return reg < 2;
+        default: return false;
+        }
+    }
+  if (d->map == 1)
+    switch (op)
+      {
+      case 0xab: case 0xb3: case 0xbb: case 0xb0: case 0xb1: case 0xc0: case 0xc1:
+        return true;
+      case 0xba: return reg >= 5;
+      case 0xc7: return reg == 1;
+      default: return false;
+      }
+  return false;
+}
+
+void
+cpu_step_one (SoftCpu *c)
+{
+  DecodedInsn d;
+  c->insn_rip = c->st.rip;
+  cpu_decode (c, &d);
+  uint64_t next = c->st.rip + d.len;
+  if (!c->mode64)
+    next &= c->code_size == 2 ? 0xffff : 0xffffffff;
+  c->next_rip = next;
+  if ((d.flags & DI_LOCK) && !lock_ok (&d))
+    cpu_raise_ud (c);
+  bool tf = c->st.rflags & FL_TF;
+  c->cur = &d;
+  c->st.rip = next;
+  d.fn (c, &d);
+  c->icount++;
+  if (tf && !c->stop)
+    {
+      c->st.dr6 |= 1u << 14;
+      c->insn_rip = c->st.rip;
+      c->delivering = 256;
+      cpu_deliver (c, EXC_DB, 0, false, false, c->st.rip);
+      c->delivering = -1;
+    }
+}
+
+static bool
+contributory (int v)
+{
+  return v == EXC_DE || (v >= EXC_TS && v <= EXC_GP);
+}
+
+/* Called after cpu_raise longjmp'd to the loop: pick the event to deliver
+ * (double/triple fault rules, SDM vol. 3 table 6-5) and deliver it. */
+void
+cpu_handle_exception (SoftCpu *c)
+{
+  int vec = c->exc_vec, prev = c->delivering;
+  uint32_t err = c->exc_err;
+  bool has_err = c->exc_has_err;
+  c->st.rip = c->insn_rip;
+  if (prev == EXC_DF)
+    {
+      c->stop = SOFT_STOP_SHUTDOWN;
+      c->delivering = -1;
+      return;
+    }
+  if (prev >= 0 && prev < 32
+      && ((contributory (prev) && contributory (vec))
+          || (prev == EXC_PF && (vec == EXC_PF || contributory (vec)))))
+    {
+      vec = EXC_DF;
+      err = 0;
+      has_err = true;
+    }
+  c->delivering = vec;
+  cpu_deliver (c, vec, err, has_err, false, c->insn_rip);
+  c->delivering = -1;
+}
+
+SoftStop
+cpu_run (SoftCpu *c, uint64_t budget_in)
+{
+  volatile uint64_t budget = budget_in;
+  c->stop = SOFT_STOP_NONE;
+  c->jb_valid = true;
+  if (setjmp (c->jb) != 0)
+    {
+      if (c->sandbox)
+        {
+          c->st.rip = c->insn_rip;
+          c->delivering = -1;
+          c->jb_valid = false;
+          return SOFT_STOP_EXCEPTION;
+        }
+      cpu_handle_exception (c);
+      if (c->stop)
+        {
+          c->jb_valid = false;
+          return c->stop;
+        }
+    }
+  while (budget)
+    {
+      budget--;
+      if (__atomic_load_n (&c->irq_flag, __ATOMIC_RELAXED) && !c->st.interrupt_shadow
+          && c->irq_poll)
+        {
+          c->insn_rip = c->st.rip;
+          c->irq_poll (c);
+          if (c->stop)
+            break;
+        }
+      c->st.interrupt_shadow = 0;
+      if (G_UNLIKELY (c->trace))
+        trace_insn (c);
+      cpu_step_one (c);
+      if (c->stop)
+        break;
+    }
+  c->jb_valid = false;
+  return c->stop;
+}
