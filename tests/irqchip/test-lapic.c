@@ -441,6 +441,8 @@ test_x2apic (void)
   g_assert_false (lapic_msr_read (l, 0x80e, &v)); /* no DFR */
   g_assert_false (lapic_msr_write (l, 0x80b, 1)); /* EOI must be 0 */
   g_assert_false (lapic_msr_write (l, 0x808, 1ull << 32)); /* reserved high bits */
+  g_assert_false (lapic_msr_write (l, 0x830, 0x1000ull | 0x40)); /* ICR bit 12 reserved */
+  g_assert_false (lapic_msr_write (l, 0x830, 0x100000ull | 0x40)); /* ICR bit 20 reserved */
   /* MMIO is gone in x2APIC mode. */
   g_assert_cmphex (lapic_mmio_read (l, LAPIC_REG_ID, 4), ==, 0);
   /* Self IPI and a 64-bit ICR write to APIC ID 0. */

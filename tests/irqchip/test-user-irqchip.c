@@ -154,8 +154,10 @@ test_virtual_wire (void)
   user_irqchip_set_irq (f.chip, 3, true);
   g_assert_false (user_irqchip_has_interrupt (f.chip, 0));
   g_assert_cmpint (user_irqchip_get_interrupt (f.chip, 0), ==, -1);
-  /* LAPIC hardware-disabled: INTR goes straight to the CPU. */
+  /* LAPIC hardware-disabled: INTR goes straight to the CPU (and the
+   * lock-free hint says so). */
   g_assert_true (lapic_set_apic_base (l, 0xfee00100));
+  g_assert_true (user_irqchip_pending (f.chip, 0) & LAPIC_EVENT_EXTINT);
   g_assert_true (user_irqchip_has_interrupt (f.chip, 0));
   g_assert_cmpint (user_irqchip_get_interrupt (f.chip, 0), ==, 0x33);
   /* The LAPIC's own interrupts come before the PIC's. */

@@ -623,7 +623,7 @@ lapic_msr_write (Lapic *l, uint32_t msr, uint64_t value)
   uint32_t off = (msr - 0x800) << 4;
   if (off == LAPIC_REG_ICR_LO)
     {
-      if (value & 0xfff3000ull) /* reserved bits of the low half */
+      if (value & 0xfff33000ull) /* reserved bits of the low half */
         return false;
       l->icr_lo = (uint32_t) value & 0x000ccfffu;
       l->icr_hi = (uint32_t) (value >> 32);
@@ -749,7 +749,7 @@ lapic_reset (Lapic *l, bool bsp)
   l->id = l->index;
   lapic_init_reset (l);
   l->init_pending = false;
-  l->lint_level[0] = l->lint_level[1] = false;
+  /* lint_level stays: it is the wire's state, not the APIC's. */
   lapic_update (l);
 }
 
