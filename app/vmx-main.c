@@ -27,7 +27,9 @@ static const char help_description[] =
   "  2       bad command line\n"
   "  3       the engine failed while running the guest\n"
   "  4       triple fault or guest reset with --no-reboot\n"
-  "  16-79   the guest wrote value v to the test device's exit port: 16 + (v & 63)\n";
+  "  16-79   the guest wrote value v to the test device's exit port: 16 + (v & 63)\n"
+  "  odd     the guest wrote v to the debug-exit port 0x501: ((v << 1) | 1) & 0xff,\n"
+  "          as QEMU's isa-debug-exit (v = 0 and 1 give 1 and 3)\n";
 
 static gpointer
 signal_thread (gpointer data)

@@ -4,7 +4,9 @@
 
 #include "vmm-core/machine.h"
 #include "vmm-core/machine-testdev.h"
+#include "vmm-core/platform/acpi-pm.h"
 #include "vmm-core/platform/cmos-rtc.h"
+#include "vmm-core/platform/pc-reset.h"
 #include "vmm-core/platform/pci-host.h"
 #include "vmm-core/platform/uart-16550.h"
 
@@ -45,6 +47,10 @@ struct Machine {
   bool rtc_ready;
   PciHost pci;
   bool pci_ready;
+  PcReset reset;
+  bool reset_ready;
+  AcpiPm pm;
+  bool pm_ready;
   /* Engine memory slots for RAM-backed PCI BARs (a framebuffer). */
   struct { uint64_t gpa, size; bool used; } bar_slots[MACHINE_BAR_SLOTS];
   MachineTestdev testdev;

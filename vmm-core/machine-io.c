@@ -77,24 +77,9 @@ router_send_msi (void *opaque, uint64_t address, uint32_t data)
   m->engine->ops->send_msi (m->engine, address, data);
 }
 
-/* Port 0x80 (POST codes; Linux's io_delay writes it) is a sink on PCs. */
-static uint64_t
-sink_read (void *opaque, uint64_t offset, unsigned size)
-{
-  return ~0ull;
-}
-
-static void
-sink_write (void *opaque, uint64_t offset, uint64_t value, unsigned size)
-{
-}
-
-static const IoOps sink_ops = { sink_read, sink_write };
-
 void
 machine_io_init (Machine *m)
 {
   m->irq_router = (IrqRouter){ .set_level = router_set_level, .send_msi = router_send_msi,
                                .opaque = m };
-  io_bus_register (&m->pio, 0x80, 1, &sink_ops, m, "post-code");
 }

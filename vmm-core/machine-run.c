@@ -296,5 +296,10 @@ machine_request_exit (Machine *m, int status)
 bool
 machine_press_power_button (Machine *m)
 {
-  return false; /* wired when the ACPI PM device lands */
+  if (!m->pm_ready)
+    return false;
+  g_mutex_lock (&m->device_lock);
+  bool heard = acpi_pm_press_power_button (&m->pm);
+  g_mutex_unlock (&m->device_lock);
+  return heard;
 }

@@ -111,6 +111,24 @@ pci_map_ram (void *opaque, uint64_t gpa, uint64_t size, void *host, bool map)
     VMM_GUEST_ERROR ("pci", "no memory slot left for a RAM BAR at %#" G_GINT64_MODIFIER "x", gpa);
 }
 
+static void
+guest_reset (void *opaque, bool hard)
+{
+  machine_request_reset (opaque);
+}
+
+static void
+guest_debug_exit (void *opaque, int status)
+{
+  machine_request_exit (opaque, status);
+}
+
+static void
+guest_power_off (void *opaque)
+{
+  machine_request_poweroff (opaque);
+}
+
 static bool
 create_devices (Machine *m, GError **error)
 {
@@ -125,10 +143,19 @@ create_devices (Machine *m, GError **error)
                       & ~((1ull << 30) - 1);
       pci_host_set_mmio64_window (&m->pci, base, 32ull << 30);
     }
+  PcResetCallbacks reset_cb = { .reset = guest_reset, .debug_exit = guest_debug_exit,
+                                .opaque = m };
+  m->reset_ready = pc_reset_init (&m->reset, &m->pio, &reset_cb, false);
+  if (m->reset_ready && m->pci_ready)
+    pci_host_set_cf9_handler (&m->pci, &pc_reset_cf9_ops, &m->reset);
+  IrqLine sci = { &m->irq_router, ACPI_SCI_IRQ };
+  m->pm_ready = acpi_pm_init (&m->pm, &m->pio, ACPI_PM_BASE, sci, m->timers, guest_power_off, m);
   g_mutex_unlock (&m->device_lock);
-  if (!m->pci_ready)
+  if (!m->pci_ready || !m->reset_ready || !m->pm_ready)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "PCI configuration ports are taken");
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+                   "platform ports are taken (PCI %d, reset %d, ACPI PM %d)", m->pci_ready,
+                   m->reset_ready, m->pm_ready);
       return false;
     }
 
@@ -181,6 +208,8 @@ machine_reset_devices (Machine *m)
 {
   if (m->com1_ready)
     uart_reset (&m->com1);
+  if (m->pm_ready)
+    acpi_pm_reset (&m->pm);
   if (m->testdev_ready)
     machine_testdev_reset (&m->testdev);
 }
@@ -353,14 +382,22 @@ machine_free (Machine *m)
       machine_request_poweroff (m);
       machine_run (m);
     }
-  if (m->com1_ready)
-    uart_destroy (&m->com1);
-  if (m->rtc_ready)
-    cmos_rtc_destroy (&m->rtc);
+  /* Devices with timers go under the lock the timer thread takes; the UART
+   * back end joins a thread that takes it, so it goes after, without. */
+  g_mutex_lock (&m->device_lock);
+  if (m->pm_ready)
+    acpi_pm_destroy (&m->pm);
+  if (m->reset_ready)
+    pc_reset_destroy (&m->reset);
   if (m->pci_ready)
     pci_host_destroy (&m->pci);
+  if (m->rtc_ready)
+    cmos_rtc_destroy (&m->rtc);
   if (m->testdev_ready)
     machine_testdev_destroy (&m->testdev, &m->pio, &m->mmio);
+  g_mutex_unlock (&m->device_lock);
+  if (m->com1_ready)
+    uart_destroy (&m->com1);
   if (m->vcpus)
     for (unsigned i = 0; i < m->ncpus; i++)
       if (m->vcpus[i].ev)

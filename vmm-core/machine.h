@@ -46,7 +46,9 @@ typedef enum {
   MACHINE_EXIT_USAGE = 2,        /* bad command line */
   MACHINE_EXIT_ENGINE_ERROR = 3, /* the engine failed while running */
   MACHINE_EXIT_TRIPLE_FAULT = 4, /* triple fault or reset with no_reboot */
-  MACHINE_EXIT_DEBUG_BASE = 16,  /* debug-exit port value v: 16 + (v & 63) */
+  MACHINE_EXIT_DEBUG_BASE = 16,  /* test device exit value v: 16 + (v & 63) */
+  /* The debug-exit port 0x501 (QEMU's isa-debug-exit convention) ends with
+   * ((v << 1) | 1) & 0xff: odd statuses, so v = 0 and 1 read as 1 and 3. */
 } MachineExitStatus;
 
 typedef enum {
