@@ -273,6 +273,80 @@ test_save_load (void)
   teardown (&g);
 }
 
+/* The real timer thread: LAPIC timer interrupts reach a "vCPU" thread that
+ * sleeps until kicked, polls the lock-free hint and acknowledges under the
+ * device lock, as the soft engine does. */
+typedef struct {
+  GMutex wait_lock;
+  GCond wait_cond;
+  unsigned kicked;
+} Waiter;
+
+static void
+waiter_kick (void *opaque, unsigned cpu)
+{
+  Waiter *w = opaque;
+  g_mutex_lock (&w->wait_lock);
+  w->kicked++;
+  g_cond_signal (&w->wait_cond);
+  g_mutex_unlock (&w->wait_lock);
+}
+
+static void
+test_timer_thread (void)
+{
+  GMutex device_lock;
+  g_mutex_init (&device_lock);
+  Waiter w = { 0 };
+  g_mutex_init (&w.wait_lock);
+  g_cond_init (&w.wait_cond);
+  TimerQueue *q = timer_queue_new (&device_lock);
+  IoBus pio, mmio;
+  io_bus_init (&pio, "pio");
+  io_bus_init (&mmio, "mmio");
+  UserIrqchipHooks hooks = { waiter_kick, &w };
+  g_mutex_lock (&device_lock);
+  UserIrqchip *chip = user_irqchip_new (&pio, &mmio, q, 1, &hooks);
+  Lapic *l = user_irqchip_lapic (chip, 0);
+  lapic_write (l, LAPIC_REG_SVR, 0x1ff);
+  lapic_write (l, LAPIC_REG_TIMER_DIVIDE, 0xb);
+  lapic_write (l, LAPIC_REG_LVT_TIMER, 0x20000 | 0xec);
+  lapic_write (l, LAPIC_REG_TIMER_INITIAL, 200000); /* 200 us */
+  g_mutex_unlock (&device_lock);
+
+  int got = 0;
+  gint64 deadline = g_get_monotonic_time () + 20 * G_TIME_SPAN_SECOND;
+  while (got < 20 && g_get_monotonic_time () < deadline)
+    {
+      g_mutex_lock (&w.wait_lock);
+      while (!user_irqchip_pending (chip, 0) && g_get_monotonic_time () < deadline)
+        g_cond_wait_until (&w.wait_cond, &w.wait_lock, deadline);
+      g_mutex_unlock (&w.wait_lock);
+      g_mutex_lock (&device_lock);
+      int v = user_irqchip_get_interrupt (chip, 0);
+      if (v >= 0)
+        {
+          g_assert_cmpint (v, ==, 0xec);
+          lapic_write (l, LAPIC_REG_EOI, 0);
+          got++;
+        }
+      g_mutex_unlock (&device_lock);
+    }
+  g_assert_cmpint (got, ==, 20);
+  g_assert_cmpuint (w.kicked, >=, 20);
+
+  /* Freed under the device lock: no timer callback can be running. */
+  g_mutex_lock (&device_lock);
+  user_irqchip_free (chip);
+  g_mutex_unlock (&device_lock);
+  timer_queue_free (q);
+  io_bus_destroy (&pio);
+  io_bus_destroy (&mmio);
+  g_cond_clear (&w.wait_cond);
+  g_mutex_clear (&w.wait_lock);
+  g_mutex_clear (&device_lock);
+}
+
 static void
 test_random_hostile (void)
 {
@@ -342,6 +416,7 @@ main (int argc, char **argv)
   g_test_add_func ("/user-irqchip/virtual-wire", test_virtual_wire);
   g_test_add_func ("/user-irqchip/pit-through-ioapic", test_pit_through_ioapic);
   g_test_add_func ("/user-irqchip/save-load", test_save_load);
+  g_test_add_func ("/user-irqchip/timer-thread", test_timer_thread);
   g_test_add_func ("/user-irqchip/random-hostile", test_random_hostile);
   return g_test_run ();
 }

@@ -50,7 +50,8 @@ typedef struct UserIrqchip UserIrqchip;
 
 UserIrqchip *user_irqchip_new (IoBus *pio, IoBus *mmio, TimerQueue *timers, unsigned ncpus,
                                const UserIrqchipHooks *hooks);
-/* Unregisters from the buses and frees. */
+/* Unregisters from the buses and frees; under the device lock (its timers
+ * leave the queue), before the TimerQueue is freed. */
 void user_irqchip_free (UserIrqchip *chip);
 /* Machine reset: every device to power-on state (CPU 0 is the BSP). */
 void user_irqchip_reset (UserIrqchip *chip);
