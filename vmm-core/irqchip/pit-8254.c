@@ -587,10 +587,13 @@ pit_load (Pit8254 *pit, SnapReader *r, GError **error)
   pit->speaker_data = speaker;
   set_irq (pit, irq_level);
   /* Re-arm from the saved next interrupt (the clock is restored with the
-   * snapshot, so absolute times stay valid). */
+   * snapshot, so absolute times stay valid); a state without one (fired
+   * one-shot, or converted from KVM) recomputes it. */
   PitChannel *c0 = &pit->ch[0];
   vmm_timer_del (pit->timer);
   if (c0->next_irq > 0)
     vmm_timer_mod (pit->timer, c0->next_irq);
+  else
+    rearm (pit, now (pit));
   return true;
 }
