@@ -82,6 +82,7 @@ int user_irqchip_get_interrupt (UserIrqchip *chip, unsigned cpu);
 /* TSC rate for every LAPIC's TSC-deadline timer. */
 void user_irqchip_set_tsc_hz (UserIrqchip *chip, uint64_t tsc_hz);
 
-/* Sections "pic", "ioapic", "pit", "lapic.N". */
+/* Sections "pic", "ioapic", "pit", "lapic.N". On load the lapic.N sections
+ * are optional (a KVM snapshot carries the page in CpuState.lapic only). */
 void user_irqchip_save (UserIrqchip *chip, SnapWriter *w);
 bool user_irqchip_load (UserIrqchip *chip, SnapReader *r, GError **error);
