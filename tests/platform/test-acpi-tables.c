@@ -253,7 +253,24 @@ test_tables_parse (void)
   g_assert_no_error (error);
   g_assert_false (memmem_found (t2->blob->data + t2->dsdt, le (t2->blob->data + t2->dsdt + 4, 4),
                                 pnp0501, sizeof pnp0501));
+  const uint8_t qword[] = { 0x8a, 0x2b, 0x00 };
+  g_assert_false (memmem_found (dsdt, dlen, qword, sizeof qword));
   acpi_tables_free (t2);
+
+  /* A 64-bit window appears as a QWordMemory producer when configured. */
+  AcpiConfig wide = { .n_cpus = 1, .mmio64_base = 0x8000000000ull, .mmio64_size = 1ull << 30 };
+  t2 = acpi_tables_build (&wide, TABLES_GPA, &error);
+  g_assert_no_error (error);
+  const uint8_t *d2 = t2->blob->data + t2->dsdt;
+  const uint8_t *q = memmem (d2, le (d2 + 4, 4), qword, sizeof qword);
+  g_assert_nonnull (q);
+  g_assert_cmphex (le (q + 14, 8), ==, 0x8000000000ull);
+  g_assert_cmphex (le (q + 22, 8), ==, 0x803fffffffull);
+  g_assert_cmphex (le (q + 38, 8), ==, 1ull << 30);
+  acpi_tables_free (t2);
+  wide.mmio64_base = 0x80000000;
+  g_assert_null (acpi_tables_build (&wide, TABLES_GPA, &error));
+  g_clear_error (&error);
   acpi_tables_free (t);
 }
 
@@ -306,7 +323,8 @@ test_iasl_disassembly (void)
       g_test_skip ("iasl not installed (Debian package acpica-tools)");
       return;
     }
-  AcpiConfig cfg = { .n_cpus = 2, .legacy_devices = true };
+  AcpiConfig cfg = { .n_cpus = 2, .legacy_devices = true, .mmio64_base = 0x1000000000ull,
+                     .mmio64_size = 0x1000000000ull };
   AcpiTables *t = acpi_tables_build (&cfg, TABLES_GPA, NULL);
   g_autofree char *dir = g_dir_make_tmp ("vireo-acpi-XXXXXX", NULL);
   struct
@@ -315,7 +333,7 @@ test_iasl_disassembly (void)
     size_t off;
     const char *expect[4];
   } tables[] = {
-    { "dsdt", t->dsdt, { "PNP0A03", "_S5_", "_PRT", "0x0003FFFF" } },
+    { "dsdt", t->dsdt, { "PNP0A03", "_S5_", "0x0003FFFF", "0x0000001FFFFFFFFF" } },
     { "facp", t->fadt, { "PM1A Event Block Address : 00000600", "Reset Register", "0000000000000CF9", NULL } },
     { "apic", t->madt, { "Local Apic ID : 01", "I/O APIC", "Interrupt Source Override", NULL } },
   };

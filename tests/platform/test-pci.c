@@ -385,6 +385,33 @@ test_intx (Fixture *f, gconstpointer data)
 }
 
 static void
+record_msi (void *opaque, uint64_t address, uint32_t data)
+{
+  g_array_append_val ((GArray *) opaque, address);
+  uint64_t d = data;
+  g_array_append_val ((GArray *) opaque, d);
+}
+
+static void
+test_msi_needs_bus_master (Fixture *f, gconstpointer data)
+{
+  GArray *msis = g_array_new (FALSE, FALSE, sizeof (uint64_t));
+  IrqRouter router = { test_irqs_set_level, record_msi, msis };
+  f->host.irq = &router;
+  vmm_log_set_quiet (TRUE);
+  g_assert_false (pci_send_msi (&f->a.pci, 0xfee00000, 0x4041));
+  g_assert_cmpuint (msis->len, ==, 0);
+  cfg_write (f, 3, 0, 0x04, 2, PCI_COMMAND_MASTER);
+  g_assert_true (pci_send_msi (&f->a.pci, 0xfee00000, 0x4041));
+  g_assert_cmpuint (msis->len, ==, 2);
+  g_assert_cmphex (g_array_index (msis, uint64_t, 0), ==, 0xfee00000);
+  g_assert_cmphex (g_array_index (msis, uint64_t, 1), ==, 0x4041);
+  vmm_log_set_quiet (FALSE);
+  f->host.irq = &f->router;
+  g_array_unref (msis);
+}
+
+static void
 test_capabilities_and_hooks (Fixture *f, gconstpointer data)
 {
   PciDevice *d = &f->a.pci;
@@ -643,6 +670,7 @@ main (int argc, char **argv)
   ADD ("bar-mapping", test_bar_mapping);
   ADD ("bar-hostile-placement", test_bar_hostile_placement);
   ADD ("intx", test_intx);
+  ADD ("msi-bus-master", test_msi_needs_bus_master);
   ADD ("capabilities-hooks", test_capabilities_and_hooks);
   ADD ("add-device-rules", test_add_device_rules);
   ADD ("cf9-passthrough", test_cf9_passthrough);

@@ -340,3 +340,20 @@ aml_res_dword_memory (uint32_t min, uint32_t max, bool cacheable)
   put_le (a, (uint64_t) max - min + 1, 4);
   return a;
 }
+
+Aml *
+aml_res_qword_memory (uint64_t min, uint64_t max, bool cacheable)
+{
+  Aml *a = aml_new ();
+  put_u8 (a, 0x8a);
+  put_le (a, 43, 2);
+  put_u8 (a, 0);    /* memory */
+  put_u8 (a, 0x0c); /* MaxFixed | MinFixed, ResourceProducer */
+  put_u8 (a, cacheable ? 0x03 : 0x01);
+  put_le (a, 0, 8);
+  put_le (a, min, 8);
+  put_le (a, max, 8);
+  put_le (a, 0, 8);
+  put_le (a, max - min + 1, 8);
+  return a;
+}

@@ -49,6 +49,7 @@ Aml *aml_res_irq_noflags (uint16_t mask);
 Aml *aml_res_word_bus_number (uint16_t min, uint16_t max);
 Aml *aml_res_word_io (uint16_t min, uint16_t max);
 Aml *aml_res_dword_memory (uint32_t min, uint32_t max, bool cacheable);
+Aml *aml_res_qword_memory (uint64_t min, uint64_t max, bool cacheable);
 
 /* PkgLength encoding of a body of `len` bytes (the count includes the
  * encoding itself); returns bytes written to out[4]. Exposed for tests. */

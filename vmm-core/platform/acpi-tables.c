@@ -96,8 +96,12 @@ set_gas (GByteArray *b, size_t off, uint8_t space, uint8_t bits, uint8_t access,
 /* ---- DSDT ---- */
 
 static Aml *
-pci_root_crs (void)
+pci_root_crs (const AcpiConfig *cfg)
 {
+  Aml *window64 = cfg->mmio64_size
+                      ? aml_res_qword_memory (cfg->mmio64_base,
+                                              cfg->mmio64_base + cfg->mmio64_size - 1, false)
+                      : aml_cat (NULL, NULL);
   return aml_resource_template (aml_cat (
       aml_res_word_bus_number (0, 0),
       aml_res_io (PCI_CONFIG_ADDRESS_PORT, PCI_CONFIG_ADDRESS_PORT, 1, 8),
@@ -105,7 +109,7 @@ pci_root_crs (void)
       aml_res_word_io (PCI_IO_WINDOW_BASE, PCI_IO_WINDOW_END - 1),
       aml_res_dword_memory (0x000a0000, 0x000bffff, true),
       aml_res_dword_memory (PCI_MMIO32_WINDOW_BASE, PCI_MMIO32_WINDOW_END - 1, false),
-      NULL));
+      window64, NULL));
 }
 
 /* One entry per slot and pin, exactly as pci-host routes INTx. */
@@ -155,7 +159,7 @@ build_dsdt (GByteArray *b, const AcpiConfig *cfg)
   size_t off = begin_table (b, "DSDT", 2);
   Aml *pci0 = aml_cat (aml_name_decl ("_HID", aml_eisaid ("PNP0A03")),
                        aml_name_decl ("_UID", aml_int (0)),
-                       aml_name_decl ("_CRS", pci_root_crs ()),
+                       aml_name_decl ("_CRS", pci_root_crs (cfg)),
                        aml_name_decl ("_PRT", pci_root_prt ()),
                        NULL);
   if (cfg->legacy_devices)
@@ -317,6 +321,13 @@ acpi_tables_build (const AcpiConfig *config, uint64_t tables_gpa, GError **error
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                    "%u CPUs: the ACPI tables describe 1 to %u", cfg.n_cpus, ACPI_MAX_CPUS);
+      return NULL;
+    }
+  if (cfg.mmio64_size && (cfg.mmio64_base < 0x100000000ull
+                          || cfg.mmio64_base + cfg.mmio64_size < cfg.mmio64_base))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "the 64-bit PCI window must lie above 4 GiB");
       return NULL;
     }
   if (tables_gpa % 64 || tables_gpa >= 0xffff0000ull || cfg.sci_irq > 15)

@@ -10,7 +10,8 @@
  *     ioapic_addr with GSI base 0, ISA IRQ0 → GSI 2 and IRQ9 level/high;
  *   - DSDT: \_S5 (SLP_TYP ACPI_SLP_TYP_S5); \_SB.PCI0 (PNP0A03) with _CRS =
  *     bus 0, config ports 0xCF8-0xCFF, I/O 0x0000-0x0CF7 and 0x0D00-0xFFFF,
- *     VGA memory 0xA0000-0xBFFFF and the 32-bit window of pci-host.h, and a
+ *     VGA memory 0xA0000-0xBFFFF, the 32-bit window of pci-host.h (and the
+ *     64-bit one if the machine configured it), and a
  *     _PRT routing every slot's INTA-D to the GSIs pci_host_intx_gsi() uses;
  *     optionally COM1 (PNP0501), RTC (PNP0B00), PS/2 keyboard and mouse.
  *
@@ -43,6 +44,8 @@ typedef struct AcpiConfig {
   uint16_t pm_base;      /* 0: ACPI_PM_BASE */
   uint8_t sci_irq;       /* 0: ACPI_SCI_IRQ */
   bool legacy_devices;   /* COM1, RTC, PS/2 nodes in the DSDT */
+  /* The 64-bit PCI window given to pci_host_set_mmio64_window (size 0: none). */
+  uint64_t mmio64_base, mmio64_size;
 } AcpiConfig;
 
 typedef struct AcpiTables {

@@ -212,3 +212,15 @@ pci_set_irq (PciDevice *d, bool level)
   if (d->host)
     pci_host_update_intx (d->host, d);
 }
+
+bool
+pci_send_msi (PciDevice *d, uint64_t address, uint32_t data)
+{
+  if (!d->host || !(pci_get_word (d, PCI_COMMAND) & PCI_COMMAND_MASTER))
+    {
+      VMM_GUEST_ERROR ("pci", "%s: MSI with bus mastering disabled dropped", d->name);
+      return false;
+    }
+  irq_send_msi (d->host->irq, address, data);
+  return true;
+}

@@ -116,6 +116,9 @@ uint8_t pci_find_capability (const PciDevice *d, uint8_t id);
 
 /* Drives the INTx pin (level-triggered, shared). */
 void pci_set_irq (PciDevice *d, bool level);
+/* Sends an MSI/MSI-X message. Dropped (false) unless the guest enabled bus
+ * mastering, as a real device could not write it. */
+bool pci_send_msi (PciDevice *d, uint64_t address, uint32_t data);
 
 /* Generic config access within the 256 bytes; offset + size must not
  * cross a dword. Bad accesses read all ones / are dropped (guest error). */
