@@ -95,11 +95,10 @@ vireo_vm_name_is_valid (const char *name, GError **error)
 }
 
 static gboolean
-range_error (GError **error, const char *key, guint64 min, guint64 max)
+range_error (GError **error, const char *key, guint min, guint max)
 {
   g_set_error (error, VIREO_VM_CONFIG_ERROR, VIREO_VM_CONFIG_ERROR_INVALID_VALUE,
-               _("Key “%s” must be a number between %" G_GUINT64_FORMAT " and %" G_GUINT64_FORMAT),
-               key, min, max);
+               _("Key “%s” must be a number between %u and %u"), key, min, max);
   return FALSE;
 }
 
