@@ -348,6 +348,8 @@ cpu_decode (SoftCpu *c, DecodedInsn *d)
       if ((attr & A_GRP3) && ((modrm >> 3) & 7) < 2)
         attr |= (attr & A_BYTEIMM) ? A_IB : A_IZ;
     }
+  else
+    d->rm = (rex & 1) << 3; /* REX.B for register-in-opcode forms */
 
   if (attr & A_IB)
     d->imm = next_byte (&f);

@@ -26,7 +26,7 @@ trace_open_from_env (SoftCpu *c)
   g_autofree char *p = c->index ? g_strdup_printf ("%s.%u", path, c->index) : g_strdup (path);
   c->trace = fopen (p, "w");
   if (c->trace)
-    setvbuf (c->trace, NULL, _IOFBF, 1 << 20);
+    setvbuf (c->trace, NULL, _IOLBF, 0);
 }
 
 static unsigned
