@@ -229,6 +229,24 @@ test_periodic_exact (Fixture *f, gconstpointer data)
 }
 
 static void
+test_machine_reset (Fixture *f, gconstpointer data)
+{
+  wr (f, 0x60, 0x42);
+  wr (f, RTC_REG_B, RTC_B_24H | RTC_B_PIE | RTC_B_UIE);
+  timer_queue_advance (f->q, NS);
+  g_assert_true (irq (f));
+  int64_t t = cmos_rtc_get_time (&f->rtc);
+  cmos_rtc_reset (&f->rtc);
+  g_assert_false (irq (f));
+  g_assert_cmphex (rd (f, RTC_REG_B), ==, RTC_B_24H);
+  g_assert_false (vmm_timer_pending (f->rtc.periodic_timer));
+  g_assert_cmpint (cmos_rtc_get_time (&f->rtc), ==, t); /* the clock keeps time */
+  g_assert_cmphex (rd (f, 0x60), ==, 0x42);              /* and the NVRAM its bytes */
+  timer_queue_advance (f->q, 2 * NS);
+  g_assert_false (irq (f));
+}
+
+static void
 test_alarm (Fixture *f, gconstpointer data)
 {
   cmos_rtc_set_time (&f->rtc, 1700000000); /* 22:13:20 */
@@ -415,6 +433,7 @@ main (int argc, char **argv)
   ADD ("update-interrupt", test_update_interrupt);
   ADD ("periodic-exact", test_periodic_exact);
   ADD ("alarm", test_alarm);
+  ADD ("machine-reset", test_machine_reset);
   ADD ("nvram-layout", test_nvram_and_layout);
   ADD ("hostile", test_hostile);
   ADD ("save-load", test_save_load);

@@ -358,6 +358,37 @@ test_bar_hostile_placement (Fixture *f, gconstpointer data)
 }
 
 static void
+test_machine_reset (Fixture *f, gconstpointer data)
+{
+  program_bars (f);
+  cfg_write (f, 3, 0, 0x0c, 2, 0x4010);
+  cfg_write (f, 3, 0, 0x3c, 1, 0x0b);
+  uint8_t cap = pci_add_capability (&f->a.pci, PCI_CAP_ID_MSI, 14);
+  f->a.pci.wmask[cap + 2] = 0x01; /* MSI enable */
+  cfg_write (f, 3, 0, cap + 2, 1, 0x01);
+  cfg_write (f, 11, 0, 0x04, 2, PCI_COMMAND_INTX_DISABLE);
+  pci_set_irq (&f->b.pci, true);
+  g_assert_false (f->irqs.level[19]);
+  g_assert_cmpint (f->ram.mapped, ==, 1);
+
+  pci_host_reset (&f->host);
+  g_assert_cmpuint (f->pio.count, ==, 1); /* only 0xCF8 itself */
+  g_assert_cmpuint (f->mmio.count, ==, 0);
+  g_assert_cmpint (f->ram.mapped, ==, 0);
+  g_assert_cmphex (in (f, 0xcf8, 4), ==, 0);
+  g_assert_cmphex (cfg_read (f, 3, 0, 0x04, 2), ==, 0);
+  g_assert_cmphex (cfg_read (f, 3, 0, 0x10, 4), ==, 0x1);        /* type bit only */
+  g_assert_cmphex (cfg_read (f, 3, 0, 0x18, 4), ==, 0xc);
+  g_assert_cmphex (cfg_read (f, 3, 0, 0x0c, 2), ==, 0);
+  g_assert_cmphex (cfg_read (f, 3, 0, 0x3c, 1), ==, 19);          /* routed line again */
+  g_assert_cmphex (cfg_read (f, 3, 0, cap + 2, 1), ==, 0);        /* MSI off */
+  g_assert_cmphex (cfg_read (f, 3, 0, 0x00, 4), ==, 0x000a1234);  /* identity kept */
+  g_assert_cmphex (cfg_read (f, 0, 0, 0x04, 2), ==, 0x0006);      /* bridge still decodes */
+  g_assert_true (f->irqs.level[19]); /* INTx disable cleared: b's level shows */
+  pci_set_irq (&f->b.pci, false);
+}
+
+static void
 test_intx (Fixture *f, gconstpointer data)
 {
   unsigned gsi = pci_host_intx_gsi (3, 1);
@@ -670,6 +701,7 @@ main (int argc, char **argv)
   ADD ("bar-mapping", test_bar_mapping);
   ADD ("bar-hostile-placement", test_bar_hostile_placement);
   ADD ("intx", test_intx);
+  ADD ("machine-reset", test_machine_reset);
   ADD ("msi-bus-master", test_msi_needs_bus_master);
   ADD ("capabilities-hooks", test_capabilities_and_hooks);
   ADD ("add-device-rules", test_add_device_rules);

@@ -510,6 +510,16 @@ cmos_rtc_init (CmosRtc *rtc, IoBus *pio, IrqLine irq, TimerQueue *timers)
 }
 
 void
+cmos_rtc_reset (CmosRtc *rtc)
+{
+  catch_up_pf (rtc);
+  rtc->cmos[RTC_REG_B] &= (uint8_t) ~(RTC_B_PIE | RTC_B_AIE | RTC_B_UIE | 0x08 /* SQWE */);
+  rtc->cmos[RTC_REG_C] = 0;
+  update_irq (rtc);
+  arm_periodic (rtc);
+}
+
+void
 cmos_rtc_destroy (CmosRtc *rtc)
 {
   if (rtc->bus)

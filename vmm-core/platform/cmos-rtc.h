@@ -73,6 +73,9 @@ typedef struct CmosRtc {
  * (if non-NULL). False if the ports are taken. */
 bool cmos_rtc_init (CmosRtc *rtc, IoBus *pio, IrqLine irq, TimerQueue *timers);
 void cmos_rtc_destroy (CmosRtc *rtc);
+/* Machine reset (the chip's RESET pin): interrupt enables in B and the
+ * flags in C clear, the IRQ drops; time and NVRAM are battery-backed. */
+void cmos_rtc_reset (CmosRtc *rtc);
 
 /* Sets the guest clock to unix_seconds (UTC), e.g. for a deterministic test. */
 void cmos_rtc_set_time (CmosRtc *rtc, int64_t unix_seconds);

@@ -313,6 +313,27 @@ pci_host_destroy (PciHost *h)
   h->pio = NULL;
 }
 
+void
+pci_host_reset (PciHost *h)
+{
+  h->config_address = 0;
+  for (unsigned f = 0; f < NDEVFN; f++)
+    {
+      PciDevice *d = h->devices[f];
+      if (!d)
+        continue;
+      for (unsigned i = 0; i < PCI_NUM_BARS; i++)
+        unmap_bar (h, &d->bars[i]);
+      for (unsigned o = 0; o < PCI_CONFIG_SIZE; o++)
+        d->config[o] &= (uint8_t) ~(d->wmask[o] | d->w1cmask[o]);
+      uint8_t pin = d->config[PCI_INTERRUPT_PIN];
+      if (d->wmask[PCI_INTERRUPT_LINE])
+        d->config[PCI_INTERRUPT_LINE] = pin ? (uint8_t) pci_host_intx_gsi (f >> 3, pin) : 0xff;
+      pci_host_update_intx (h, d); /* INTx disable cleared: a held level counts again */
+    }
+  update_mappings (h);
+}
+
 static bool
 slot_empty (const PciHost *h, unsigned slot)
 {

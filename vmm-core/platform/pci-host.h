@@ -75,6 +75,12 @@ bool pci_host_init (PciHost *h, IoBus *pio, IoBus *mmio, const IrqRouter *irq,
 /* Unmaps every BAR and releases the ports. */
 void pci_host_destroy (PciHost *h);
 
+/* Machine reset: every function's guest-writable config bits (command,
+ * BARs, capability registers such as MSI enables) back to zero, status
+ * errors cleared, interrupt lines re-set, BARs unmapped; the address latch
+ * cleared. Device models reset their own state separately. */
+void pci_host_reset (PciHost *h);
+
 /* Plugs d in at slot.fn (slot -1: first free slot, function 0). Assigns the
  * interrupt line register from the routing. False with a message if the
  * place is taken or out of range. */
