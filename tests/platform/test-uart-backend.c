@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <termios.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 
@@ -252,6 +253,61 @@ test_unix_socket (void)
   g_mutex_clear (&lock);
 }
 
+/* stdio on a terminal: raw while the guest owns it, restored afterwards.
+ * A pty stands in for the user's terminal as stdin (output is not used: the
+ * test's stdout carries TAP). */
+static void
+test_stdio_raw_terminal (void)
+{
+  int master = posix_openpt (O_RDWR | O_NOCTTY);
+  if (master < 0 || grantpt (master) < 0 || unlockpt (master) < 0)
+    {
+      g_test_skip ("no pseudo-terminals here");
+      return;
+    }
+  int slave = open (ptsname (master), O_RDWR | O_NOCTTY);
+  g_assert_cmpint (slave, >=, 0);
+  int saved_stdin = dup (STDIN_FILENO);
+  g_assert_cmpint (dup2 (slave, STDIN_FILENO), ==, STDIN_FILENO);
+
+  struct termios before, during, after;
+  g_assert_cmpint (tcgetattr (STDIN_FILENO, &before), ==, 0);
+  g_assert_true (before.c_lflag & ICANON); /* a fresh pty is cooked */
+
+  GMutex lock;
+  Uart16550 uart;
+  GError *error = NULL;
+  g_mutex_init (&lock);
+  uart_init (&uart, NULL, UART_COM1_BASE, (IrqLine){ NULL, 4 });
+  UartBackend *be = uart_backend_new ("stdio", &uart, &lock, &error);
+  g_assert_no_error (error);
+  uart_set_backend (&uart, be);
+
+  g_assert_cmpint (tcgetattr (STDIN_FILENO, &during), ==, 0);
+  g_assert_false (during.c_lflag & (ICANON | ECHO));
+  g_assert_false (during.c_iflag & (ICRNL | IXON));
+  g_assert_true (during.c_lflag & ISIG); /* Ctrl-C still reaches the helper */
+
+  /* Keys arrive byte by byte, without waiting for Enter or mapping CR. */
+  g_assert_cmpint (write (master, "ls\r", 3), ==, 3);
+  GByteArray *got = g_byte_array_new ();
+  guest_read (&uart, &lock, got, 3);
+  g_assert_cmpmem (got->data, got->len, "ls\r", 3);
+
+  uart_destroy (&uart);
+  g_assert_cmpint (tcgetattr (STDIN_FILENO, &after), ==, 0);
+  g_assert_cmphex (after.c_lflag, ==, before.c_lflag);
+  g_assert_cmphex (after.c_iflag, ==, before.c_iflag);
+  g_assert_cmphex (after.c_oflag, ==, before.c_oflag);
+
+  dup2 (saved_stdin, STDIN_FILENO);
+  close (saved_stdin);
+  close (slave);
+  close (master);
+  g_byte_array_unref (got);
+  g_mutex_clear (&lock);
+}
+
 static void
 test_null (void)
 {
@@ -274,5 +330,6 @@ main (int argc, char **argv)
   g_test_add_func ("/uart-backend/file-appends", test_file_appends);
   g_test_add_func ("/uart-backend/fds-backpressure", test_fds_backpressure);
   g_test_add_func ("/uart-backend/unix-socket", test_unix_socket);
+  g_test_add_func ("/uart-backend/stdio-raw-terminal", test_stdio_raw_terminal);
   return g_test_run ();
 }
