@@ -225,4 +225,5 @@ const EngineOps kvm_engine_ops = {
   .send_msi = kvm_send_msi,
   .save_platform = kvm_save_platform,
   .load_platform = kvm_load_platform,
+  .clock_pause = kvm_clock_pause,
 };

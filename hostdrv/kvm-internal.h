@@ -30,6 +30,8 @@ typedef struct KvmEngine {
   bool has_xsave;
   bool has_debugregs;
   bool msrs_probed;
+  bool clock_frozen;
+  uint64_t frozen_clock; /* KVM_GET_CLOCK at pause */
 } KvmEngine;
 
 typedef struct KvmVcpu {
@@ -60,6 +62,7 @@ void kvm_vcpu_kick (EngineVcpu *ev);
 /* kvm-platform.c */
 void kvm_save_platform (Engine *e, SnapWriter *w);
 bool kvm_load_platform (Engine *e, SnapReader *r, GError **error);
+void kvm_clock_pause (Engine *e, bool paused);
 
 /* errno → GError with the ioctl's name. */
 bool kvm_fail (GError **error, const char *what);

@@ -168,3 +168,30 @@ kvm_load_platform (Engine *e, SnapReader *r, GError **error)
     return kvm_fail (error, "KVM_SET_CLOCK");
   return true;
 }
+
+/* kvmclock keeps counting host time while vCPUs are parked; a paused VM must
+ * not see the pause as elapsed time, so the clock is read at pause and
+ * written back at resume. */
+void
+kvm_clock_pause (Engine *e, bool paused)
+{
+  KvmEngine *k = (KvmEngine *) e;
+  struct kvm_clock_data clock;
+
+  memset (&clock, 0, sizeof clock);
+  if (paused)
+    {
+      if (ioctl (k->vm_fd, KVM_GET_CLOCK, &clock) == 0)
+        {
+          k->frozen_clock = clock.clock;
+          k->clock_frozen = true;
+        }
+      return;
+    }
+  if (!k->clock_frozen)
+    return;
+  clock.clock = k->frozen_clock;
+  if (ioctl (k->vm_fd, KVM_SET_CLOCK, &clock) < 0)
+    g_warning ("KVM_SET_CLOCK: %s", g_strerror (errno));
+  k->clock_frozen = false;
+}

@@ -93,6 +93,11 @@ struct EngineOps {
    * sections in the snapshot stream. */
   void (*save_platform) (Engine *e, SnapWriter *w);
   bool (*load_platform) (Engine *e, SnapReader *r, GError **error);
+
+  /* Optional (NULL: nothing to do). The machine paused (true) or resumes
+   * (false) every vCPU: an engine whose guest clocks run in the host kernel
+   * (kvmclock) stops them here, as the TimerQueue's vclock stops. */
+  void (*clock_pause) (Engine *e, bool paused);
 };
 
 struct Engine {

@@ -242,7 +242,11 @@ machine_pause (Machine *m)
   if (m->started && !m->stop)
     wait_parked (m);
   if (first)
-    timer_queue_pause (m->timers);
+    {
+      timer_queue_pause (m->timers);
+      if (m->engine->ops->clock_pause)
+        m->engine->ops->clock_pause (m->engine, true);
+    }
   if (first && m->state == MACHINE_STATE_RUNNING)
     m->state = MACHINE_STATE_PAUSED;
   g_mutex_unlock (&m->ctl_lock);
@@ -257,6 +261,8 @@ machine_resume (Machine *m)
   bool last = m->user_pause > 0 && --m->user_pause == 0;
   if (last && m->started && !m->stop)
     {
+      if (m->engine->ops->clock_pause)
+        m->engine->ops->clock_pause (m->engine, false);
       timer_queue_resume (m->timers);
       m->state = MACHINE_STATE_RUNNING;
       g_cond_broadcast (&m->ctl_cond);

@@ -6,6 +6,7 @@
 
 #include "hostdrv/host-caps.h"
 #include "vmm-core/machine.h"
+#include "vmm-core/snapshot-stream.h"
 
 #define COUNTER_GPA 0x400000
 
@@ -44,6 +45,23 @@ static uint64_t
 counter (Machine *m)
 {
   return *(volatile uint64_t *) guest_ram_ptr (machine_ram (m), COUNTER_GPA, 8);
+}
+
+/* The engine's guest clock (KVM: the "kvm.clock" section), in ns. */
+static uint64_t
+engine_clock (Machine *m)
+{
+  Engine *e = machine_engine (m);
+  SnapWriter *w = snap_writer_new ();
+  e->ops->save_platform (e, w);
+  GBytes *b = snap_writer_finish (w);
+  SnapReader *r = snap_reader_new (b, NULL);
+  uint32_t version;
+  g_assert_true (snap_reader_open (r, "kvm.clock", 1, &version, NULL));
+  uint64_t ns = snap_get_u64 (r);
+  snap_reader_free (r);
+  g_bytes_unref (b);
+  return ns;
 }
 
 static gpointer
@@ -86,8 +104,11 @@ test_pause_state_dirty (void)
   machine_pause (m); /* nests */
   g_assert_cmpint (machine_get_state (m), ==, MACHINE_STATE_PAUSED);
   uint64_t c1 = counter (m);
+  uint64_t clock1 = engine_clock (m);
   g_usleep (100000);
   g_assert_cmpuint (counter (m), ==, c1);
+  /* kvmclock keeps host time; the machine freezes it for the pause. After
+   * resume the guest clock continues from where it stopped. */
   machine_resume (m); /* still paused once */
   g_usleep (50000);
   g_assert_cmpuint (counter (m), ==, c1);
@@ -128,6 +149,9 @@ test_pause_state_dirty (void)
   g_assert_false (bits[page / 64] >> (page % 64) & 1);
 
   machine_resume (m);
+  uint64_t clock2 = engine_clock (m);
+  g_assert_cmpuint (clock2, >=, clock1);
+  g_assert_cmpuint (clock2 - clock1, <, 100000000); /* the 150 ms paused do not count */
   deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
   while (counter (m) == c1 && g_get_monotonic_time () < deadline)
     g_usleep (1000);
