@@ -272,6 +272,72 @@ test_modem_status_interrupt (Fixture *f, gconstpointer data)
   g_assert_cmphex (in8 (f, UART_IIR), ==, UART_IIR_NO_INT);
 }
 
+/* The probe Linux's 8250 driver runs (autoconfig and startup), reduced to
+ * its decisions: the port must come out as a plain 16550A with no bugs. */
+static void
+test_linux_probe (Fixture *f, gconstpointer data)
+{
+  /* IER test. */
+  out8 (f, UART_IER, 0);
+  g_assert_cmphex (in8 (f, UART_IER) & 0x0f, ==, 0);
+  out8 (f, UART_IER, 0x0f);
+  g_assert_cmphex (in8 (f, UART_IER) & 0x0f, ==, 0x0f);
+  out8 (f, UART_IER, 0);
+  /* Loopback check: MCR = LOOP | OUT2 | RTS must read MSR = DCD | CTS. */
+  uint8_t save_mcr = in8 (f, UART_MCR);
+  out8 (f, UART_MCR, UART_MCR_LOOP | 0x0a);
+  g_assert_cmphex (in8 (f, UART_MSR) & 0xf0, ==, 0x90);
+  out8 (f, UART_MCR, save_mcr);
+  /* EFR probe (LCR = 0xBF) must not find an EFR; FIFO probe says 16550A. */
+  out8 (f, UART_LCR, 0xbf);
+  out8 (f, 2, 0);
+  out8 (f, UART_LCR, 0);
+  out8 (f, UART_FCR, UART_FCR_ENABLE);
+  g_assert_cmphex (in8 (f, UART_IIR) >> 6, ==, 3);
+  out8 (f, UART_LCR, UART_LCR_DLAB);
+  g_assert_cmphex (in8 (f, 2), !=, 0); /* "EFR" reads non-zero: not an ST16C650 */
+  out8 (f, UART_LCR, 0xbf);
+  g_assert_cmphex (in8 (f, 2), !=, 0); /* not a 16650 either */
+  out8 (f, UART_LCR, 0);
+  /* Not an XScale (IER bit 6 does not stick), not a 16750 (no 64-byte FIFO). */
+  out8 (f, UART_IER, 0x40);
+  g_assert_cmphex (in8 (f, UART_IER) & 0x40, ==, 0);
+  out8 (f, UART_LCR, UART_LCR_DLAB);
+  out8 (f, UART_FCR, UART_FCR_ENABLE | 0x20);
+  uint8_t status1 = in8 (f, UART_IIR) >> 5;
+  out8 (f, UART_LCR, 0);
+  uint8_t status2 = in8 (f, UART_IIR) >> 5;
+  g_assert_false (status1 == 6 && status2 == 7);
+  /* Startup: LSR must not read 0xff, then the THRE bug tests. */
+  out8 (f, UART_FCR, UART_FCR_ENABLE | UART_FCR_CLEAR_RX | UART_FCR_CLEAR_TX);
+  g_assert_cmphex (in8 (f, UART_LSR), !=, 0xff);
+  out8 (f, UART_MCR, UART_MCR_OUT2 | UART_MCR_DTR | UART_MCR_RTS);
+  out8 (f, UART_IER, UART_IER_THRI);
+  in8 (f, UART_IIR);
+  out8 (f, UART_IER, 0);
+  out8 (f, UART_IER, UART_IER_THRI);
+  uint8_t iir = in8 (f, UART_IIR);
+  out8 (f, UART_IER, 0);
+  g_assert_false ((in8 (f, UART_LSR) & UART_LSR_TEMT) && (iir & UART_IIR_NO_INT)); /* BUG_THRE */
+  out8 (f, UART_LCR, 0x03);
+  out8 (f, UART_IER, UART_IER_THRI);
+  uint8_t lsr = in8 (f, UART_LSR);
+  iir = in8 (f, UART_IIR);
+  out8 (f, UART_IER, 0);
+  g_assert_false ((lsr & UART_LSR_TEMT) && (iir & UART_IIR_NO_INT)); /* BUG_TXEN */
+  /* Interrupt-driven transmit: 16 bytes per THRE interrupt, all delivered. */
+  out8 (f, UART_IER, UART_IER_RDI | UART_IER_THRI);
+  unsigned sent = 0;
+  for (unsigned round = 0; round < 10 && irq (f); round++)
+    {
+      g_assert_cmphex (in8 (f, UART_IIR) & 0x0f, ==, UART_IIR_THRI);
+      for (unsigned i = 0; i < UART_FIFO_SIZE; i++, sent++)
+        out8 (f, UART_THR, (uint8_t) ('a' + sent % 26));
+    }
+  g_assert_cmpuint (f->rec.out->len, ==, sent);
+  g_assert_cmpuint (sent, ==, 10 * UART_FIFO_SIZE);
+}
+
 static void
 check_invariants (Fixture *f)
 {
@@ -434,6 +500,7 @@ main (int argc, char **argv)
   ADD ("priority-out2", test_priority_and_out2);
   ADD ("loopback", test_loopback);
   ADD ("modem-status", test_modem_status_interrupt);
+  ADD ("linux-probe", test_linux_probe);
   ADD ("hostile-registers", test_hostile_registers);
   ADD ("save-load", test_save_load);
   g_test_add_func ("/uart/busy-range", test_busy_range);
