@@ -9,6 +9,7 @@
 #include "diff-host.h"
 
 void diff_trampoline (DiffRegs *regs, void *code);
+void diff_fx_trampoline (void *fximg, void *code, uint64_t io[3]);
 
 static uint8_t *code_page, *data_page;
 static bool code_rwx;
@@ -52,12 +53,30 @@ diff_host_data (void)
   return data_page;
 }
 
+static int run_code (DiffRegs *regs, void *fximg, uint64_t io[3], const uint8_t *code,
+                     unsigned len);
+
 int
 diff_host_run (DiffRegs *regs, const uint8_t *code, unsigned len)
 {
+  return run_code (regs, NULL, NULL, code, len);
+}
+
+int
+diff_host_run_fx (void *fximg, uint64_t io[3], const uint8_t *code, unsigned len)
+{
+  return run_code (NULL, fximg, io, code, len);
+}
+
+static int
+run_code (DiffRegs *regs, void *fximg, uint64_t io[3], const uint8_t *code, unsigned len)
+{
   struct sigaction sa = { .sa_handler = on_fault, .sa_flags = SA_NODEFER }, old[4];
   static const int sigs[4] = { SIGFPE, SIGSEGV, SIGBUS, SIGILL };
-  DiffRegs saved = *regs;
+  DiffRegs saved;
+
+  if (regs)
+    saved = *regs;
 
   if (!code_rwx)
     mprotect (code_page, 4096, PROT_READ | PROT_WRITE);
@@ -70,13 +89,19 @@ diff_host_run (DiffRegs *regs, const uint8_t *code, unsigned len)
     sigaction (sigs[i], &sa, &old[i]);
   fault_signal = 0;
   if (sigsetjmp (fault_jmp, 1) == 0)
-    diff_trampoline (regs, code_page);
+    {
+      if (regs)
+        diff_trampoline (regs, code_page);
+      else
+        diff_fx_trampoline (fximg, code_page, io);
+    }
   else
     {
       /* The trampoline never finished: put the host MXCSR and x87 back. */
       unsigned m = 0x1f80;
-      asm volatile ("ldmxcsr %0\n\temms\n\tcld" : : "m"(m));
-      *regs = saved;
+      asm volatile ("fninit\n\tldmxcsr %0\n\tcld" : : "m"(m));
+      if (regs)
+        *regs = saved;
     }
   for (unsigned i = 0; i < 4; i++)
     sigaction (sigs[i], &old[i], NULL);

@@ -34,3 +34,7 @@ int diff_host_run (DiffRegs *regs, const uint8_t *code, unsigned len);
 
 /* MXCSR bits the host accepts (FXSAVE's MXCSR_MASK; AMD adds bit 17, MM). */
 uint32_t diff_host_mxcsr_mask (void);
+
+/* Run code natively with the x87/SSE state FXRSTORed from fximg (and saved
+ * back into it) and RAX, RBX, RFLAGS from io[0..2]. Returns -1 or a signal. */
+int diff_host_run_fx (void *fximg, uint64_t io[3], const uint8_t *code, unsigned len);

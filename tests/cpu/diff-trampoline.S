@@ -79,6 +79,38 @@ diff_trampoline:
         ret
         .size diff_trampoline, .-diff_trampoline
 
+/* diff_fx_trampoline (void *fximg, void *code, uint64_t io[3]): FXRSTOR the
+ * 512-byte image, load RAX, RBX and RFLAGS from io, call code, store them
+ * back, FXSAVE the image and leave the host FPU initialised. */
+        .globl diff_fx_trampoline
+        .type diff_fx_trampoline, @function
+diff_fx_trampoline:
+        push %rbx
+        push %r12
+        push %r13
+        mov %rdx, %r12
+        mov %rdi, %r13
+        fxrstor64 (%r13)
+        mov 0(%r12), %rax
+        mov 8(%r12), %rbx
+        pushq 16(%r12)
+        popfq
+        call *%rsi
+        pushfq
+        popq 16(%r12)
+        mov %rax, 0(%r12)
+        mov %rbx, 8(%r12)
+        cld
+        fxsave64 (%r13)
+        fninit
+        movl $0x1f80, -4(%rsp)
+        ldmxcsr -4(%rsp)
+        pop %r13
+        pop %r12
+        pop %rbx
+        ret
+        .size diff_fx_trampoline, .-diff_fx_trampoline
+
         .data
         .align 8
 diff_code_ptr:

@@ -56,7 +56,9 @@ simd_write_mem (SimdOp *op, const void *buf, unsigned len, bool align16)
   return SIMD_OK;
 }
 
-/* MMX registers alias the significands of the physical x87 registers. */
+/* MMX registers alias the significands of the physical x87 registers;
+ * FxState holds those in stack order, and MMX code runs with TOP = 0 (see
+ * mmx_enter), so MMi is st[i]. */
 static inline uint64_t
 mmx_get (SimdOp *op, unsigned n)
 {
@@ -69,6 +71,15 @@ mmx_get (SimdOp *op, unsigned n)
 static inline void
 mmx_enter (FxState *fx)
 {
+  unsigned top = (fx->fsw >> 11) & 7;
+
+  if (top) /* physical register p moves from st[(p - top) & 7] to st[p] */
+    {
+      FxReg80 tmp[8];
+      for (unsigned p = 0; p < 8; p++)
+        tmp[p] = fx->st[(p - top) & 7];
+      memcpy (fx->st, tmp, sizeof tmp);
+    }
   fx->fsw &= ~0x3800;
   fx->ftw = 0xff;
 }

@@ -34,11 +34,16 @@ arith (FxState *fx, unsigned kind, unsigned dest, long double a, long double b,
     case 0: r = x87h_binary (XH_ADD, a, b, fx->fcw, &sw); break;
     case 1: r = x87h_binary (XH_MUL, a, b, fx->fcw, &sw); break;
     case 2: case 3:
-      sw = x87h_compare (a, b, false, fx->fcw) | (load_sw & 0x3f);
-      if (x87_apply (fx, sw & 0x3f, 0))
-        compare_flags (fx, sw);
+      /* The condition codes are written even when an unmasked exception
+       * stops the instruction (and its pop). */
+      sw = x87h_compare (a, b, false, fx->fcw);
+      sw |= (sw & FSW_IE) ? load_sw & 0x3d : load_sw & 0x3f;
+      bool done = x87_apply (fx, sw & 0x3f, 0);
+      compare_flags (fx, sw);
       fx->fsw &= ~FSW_C1;
-      if (kind == 3)
+      if (done && kind == 3)
+        x87_pop (fx);
+      if (done && pop)
         x87_pop (fx);
       return;
     case 4: r = x87h_binary (XH_SUB, a, b, fx->fcw, &sw); break;
@@ -46,18 +51,25 @@ arith (FxState *fx, unsigned kind, unsigned dest, long double a, long double b,
     case 6: r = x87h_binary (XH_DIV, a, b, fx->fcw, &sw); break;
     default: r = x87h_binary (XH_DIV, b, a, fx->fcw, &sw); break;
     }
-  if (x87_apply (fx, sw | (load_sw & 0x3f), FSW_C1))
-    x87_set (fx, dest, r);
+  if (sw & FSW_IE)
+    load_sw &= ~FSW_DE;
+  if (!x87_apply (fx, sw | (load_sw & 0x3f), FSW_C1))
+    return; /* unmasked: no result, no pop */
+  x87_set (fx, dest, r);
   if (pop)
     x87_pop (fx);
 }
 
+/* After a stack underflow: compares report "unordered" even when the
+ * exception is unmasked; results and pops only happen when it is masked. */
 static void
-underflow_result (FxState *fx, unsigned kind, unsigned dest, bool pop)
+underflow_result (FxState *fx, unsigned kind, unsigned dest, bool pop, bool masked)
 {
   if (kind == 2 || kind == 3)
     fx->fsw |= FSW_C0 | FSW_C2 | FSW_C3;
-  else
+  if (!masked)
+    return;
+  if (kind != 2 && kind != 3)
     x87_set (fx, dest, x87_indefinite ());
   if (pop || kind == 3)
     x87_pop (fx);
@@ -77,14 +89,24 @@ arith_mem (SimdOp *op)
 
   if (!op->h->read (op->h->cpu, in->addr, mem, size[idx]))
     return SIMD_FAULTED;
-  long double b = x87h_load (fmt[idx], mem, fx->fcw, &sw);
   if (!need (fx, 0, 0, &masked))
     {
-      if (masked)
-        underflow_result (fx, in->reg, 0, false);
+      underflow_result (fx, in->reg, 0, false, masked);
       return SIMD_OK;
     }
-  arith (fx, in->reg, 0, x87_get (fx, 0), b, sw, false);
+  /* The host's own memory forms, so conversion and operation raise
+   * exactly the flags the one instruction raises. */
+  long double r = x87h_binary_mem (in->reg & 7, x87_get (fx, 0), fmt[idx], mem, fx->fcw, &sw);
+  if ((in->reg & 7) == 2 || (in->reg & 7) == 3)
+    {
+      bool done = x87_apply (fx, sw & 0x3f, 0);
+      compare_flags (fx, sw);
+      fx->fsw &= ~FSW_C1;
+      if (done && (in->reg & 7) == 3)
+        x87_pop (fx);
+    }
+  else if (x87_apply (fx, sw, FSW_C1))
+    x87_set (fx, 0, r);
   return SIMD_OK;
 }
 
@@ -95,22 +117,18 @@ fcomi (SimdOp *op, bool quiet, bool pop)
   uint64_t fl = op->h->get_rflags (op->h->cpu) & ~UINT64_C (0x8d5);
   bool masked;
 
+  /* ZF, PF, CF are written even when an unmasked exception stops the pop. */
   fx->fsw &= ~FSW_C1;
   if (!need (fx, 0, op->in->rm & 7, &masked))
-    {
-      if (!masked)
-        return;
-      fl |= 0x45;
-    }
+    fl |= 0x45;
   else
     {
       uint16_t sw = x87h_compare (x87_get (fx, 0), x87_get (fx, op->in->rm & 7), quiet, fx->fcw);
-      if (!x87_apply (fx, sw & 0x3f, 0))
-        return;
+      masked = x87_apply (fx, sw & 0x3f, 0);
       fl |= (sw & FSW_C3 ? 0x40 : 0) | (sw & FSW_C2 ? 0x04 : 0) | (sw & FSW_C0 ? 0x01 : 0);
     }
   op->h->set_rflags (op->h->cpu, fl);
-  if (pop)
+  if (pop && masked)
     x87_pop (fx);
 }
 
@@ -149,7 +167,7 @@ fxam (FxState *fx)
   unsigned exp;
   uint16_t cc;
 
-  memcpy (v, fx->st[x87_phys (fx, 0)].v, 10);
+  memcpy (v, fx->st[0].v, 10);
   memcpy (&mant, v, 8);
   exp = (v[8] | v[9] << 8) & 0x7fff;
   if (x87_empty (fx, 0))
@@ -175,8 +193,8 @@ d9_special (SimdOp *op)
 
   if (low >= 0x08 && low <= 0x0e)
     {
-      x87_push (fx, x87h_constant (low - 0x08, fx->fcw));
       fx->fsw &= ~FSW_C1;
+      x87_push (fx, x87h_constant (low - 0x08, fx->fcw));
       return SIMD_OK;
     }
   switch (low)
@@ -189,7 +207,7 @@ d9_special (SimdOp *op)
           return SIMD_OK;
         }
       {
-        uint8_t *s = &fx->st[x87_phys (fx, 0)].v[9];
+        uint8_t *s = &fx->st[0].v[9];
         *s = low == 0 ? *s ^ 0x80 : *s & 0x7f;
       }
       fx->fsw &= ~FSW_C1;
@@ -197,8 +215,7 @@ d9_special (SimdOp *op)
     case 0x04: /* FTST */
       if (!need (fx, 0, 0, &masked))
         {
-          if (masked)
-            fx->fsw |= FSW_C0 | FSW_C2 | FSW_C3;
+          underflow_result (fx, 2, 0, false, masked);
           return SIMD_OK;
         }
       arith (fx, 2, 0, x87_get (fx, 0), 0.0L, 0, false);
@@ -209,6 +226,8 @@ d9_special (SimdOp *op)
     case 0x10: case 0x1a: case 0x1c: case 0x1e: case 0x1f: /* F2XM1 FSQRT FRNDINT FSIN FCOS */
       if (!need (fx, 0, 0, &masked))
         {
+          if (low >= 0x1e)
+            fx->fsw &= ~FSW_C2;
           if (masked)
             x87_set (fx, 0, x87_indefinite ());
           return SIMD_OK;
@@ -242,27 +261,46 @@ d9_special (SimdOp *op)
     case 0x15: case 0x18: case 0x1d: /* FPREM1 FPREM FSCALE */
       if (!need (fx, 0, 1, &masked))
         {
+          if (low != 0x1d)
+            fx->fsw &= ~FSW_C2;
           if (masked)
             x87_set (fx, 0, x87_indefinite ());
           return SIMD_OK;
         }
       r = x87h_binary (low == 0x15 ? XH_PREM1 : low == 0x18 ? XH_PREM : XH_SCALE,
                        x87_get (fx, 0), x87_get (fx, 1), fx->fcw, &sw);
-      if (x87_apply (fx, sw, low == 0x1d ? FSW_C1 : FSW_CC))
-        x87_set (fx, 0, r);
+      {
+        /* An FPREM that is invalid, has a NaN result or stops on an
+         * unmasked exception leaves the quotient bits C0, C3 alone. */
+        uint16_t mask = FSW_C1;
+        if (low != 0x1d)
+          {
+            bool stopped = sw & ~fx->fcw & (FSW_IE | FSW_ZE | FSW_DE);
+            if (stopped)
+              fx->fsw &= ~FSW_C2;
+            mask = stopped ? 0 : (sw & FSW_IE) || r != r ? FSW_C1 | FSW_C2 : FSW_CC;
+          }
+        if (x87_apply (fx, sw, mask))
+          x87_set (fx, 0, r);
+      }
       return SIMD_OK;
     case 0x12: case 0x14: case 0x1b: /* FPTAN FXTRACT FSINCOS: replace ST0, push */
       if (!need (fx, 0, 0, &masked))
         {
-          if (masked)
+          if (low != 0x14)
+            fx->fsw &= ~FSW_C2;
+          if (masked) /* only the underflow is reported, not a full ST(7) */
             {
               x87_set (fx, 0, x87_indefinite ());
-              x87_push (fx, x87_indefinite ());
+              x87_set_top (fx, x87_top (fx) - 1);
+              x87_set (fx, 0, x87_indefinite ());
             }
           return SIMD_OK;
         }
       if (!x87_empty (fx, 7))
         {
+          if (low != 0x14)
+            fx->fsw &= ~FSW_C2;
           if (x87_stack_fault (fx, true))
             {
               x87_set (fx, 0, x87_indefinite ());
@@ -272,7 +310,9 @@ d9_special (SimdOp *op)
         }
       x87h_unary2 (low == 0x12 ? XH_PTAN : low == 0x14 ? XH_XTRACT : XH_SINCOS,
                    x87_get (fx, 0), fx->fcw, &r1, &r0, &sw);
-      if (!x87_apply (fx, sw, FSW_C1 | FSW_C2) || (sw & FSW_C2))
+      if (low == 0x14)
+        sw &= ~FSW_C2;
+      if (!x87_apply (fx, sw, FSW_C1 | (low == 0x14 ? 0 : FSW_C2)) || (sw & FSW_C2))
         return SIMD_OK;
       x87_set (fx, 0, r1);
       x87_push (fx, r0);
@@ -305,8 +345,7 @@ x87_arith (SimdOp *op)
     case 0xd8: /* ST0 = ST0 op ST(i) */
       if (!need (fx, 0, i, &masked))
         {
-          if (masked)
-            underflow_result (fx, kind, 0, false);
+          underflow_result (fx, kind, 0, false, masked);
           return SIMD_OK;
         }
       arith (fx, kind, 0, x87_get (fx, 0), x87_get (fx, i), 0, false);
@@ -318,9 +357,9 @@ x87_arith (SimdOp *op)
             return SIMD_UD;
           if (!need (fx, 0, 1, &masked))
             {
+              fx->fsw |= FSW_C0 | FSW_C2 | FSW_C3;
               if (masked)
                 {
-                  fx->fsw |= FSW_C0 | FSW_C2 | FSW_C3;
                   x87_pop (fx);
                   x87_pop (fx);
                 }
@@ -334,8 +373,7 @@ x87_arith (SimdOp *op)
       bool pop = in->opcode == 0xde || kind == 3;
       if (!need (fx, 0, i, &masked))
         {
-          if (masked)
-            underflow_result (fx, kind, i, in->opcode == 0xde);
+          underflow_result (fx, kind, i, in->opcode == 0xde, masked);
           return SIMD_OK;
         }
       if (kind == 2 || kind == 3) /* FCOM2/FCOMP3/FCOMP5 aliases compare ST0 with ST(i) */
@@ -352,20 +390,23 @@ x87_arith (SimdOp *op)
         {
           if (!need (fx, 0, 1, &masked))
             {
+              fx->fsw |= FSW_C0 | FSW_C2 | FSW_C3;
               if (masked)
                 {
-                  fx->fsw |= FSW_C0 | FSW_C2 | FSW_C3;
                   x87_pop (fx);
                   x87_pop (fx);
                 }
               return SIMD_OK;
             }
           uint16_t sw = x87h_compare (x87_get (fx, 0), x87_get (fx, 1), true, fx->fcw);
-          if (x87_apply (fx, sw & 0x3f, 0))
-            compare_flags (fx, sw);
+          bool done = x87_apply (fx, sw & 0x3f, 0);
+          compare_flags (fx, sw);
           fx->fsw &= ~FSW_C1;
-          x87_pop (fx);
-          x87_pop (fx);
+          if (done)
+            {
+              x87_pop (fx);
+              x87_pop (fx);
+            }
           return SIMD_OK;
         }
       return SIMD_UD;
@@ -381,16 +422,15 @@ x87_arith (SimdOp *op)
     case 0xdd: /* FUCOM / FUCOMP */
       if (!need (fx, 0, i, &masked))
         {
-          if (masked)
-            underflow_result (fx, kind == 5 ? 3 : 2, 0, false);
+          underflow_result (fx, kind == 5 ? 3 : 2, 0, false, masked);
           return SIMD_OK;
         }
       {
         uint16_t sw = x87h_compare (x87_get (fx, 0), x87_get (fx, i), true, fx->fcw);
-        if (x87_apply (fx, sw & 0x3f, 0))
-          compare_flags (fx, sw);
+        bool done = x87_apply (fx, sw & 0x3f, 0);
+        compare_flags (fx, sw);
         fx->fsw &= ~FSW_C1;
-        if (kind == 5)
+        if (kind == 5 && done)
           x87_pop (fx);
       }
       return SIMD_OK;

@@ -82,6 +82,7 @@ static void
 env_load (FxState *fx, const SimdInsn *in, const uint8_t *b)
 {
   uint32_t tag;
+  unsigned old_top = x87_top (fx);
 
   if (in->op_size == 2)
     {
@@ -118,6 +119,10 @@ env_load (FxState *fx, const SimdInsn *in, const uint8_t *b)
           fx->fdp = get32 (b, 20);
         }
     }
+  /* The new FSW brings a new TOP; the physical registers stay put. */
+  unsigned new_top = x87_top (fx);
+  fx->fsw = (fx->fsw & ~0x3800u) | old_top << 11;
+  x87_set_top (fx, new_top);
   fx->ftw = 0;
   for (unsigned p = 0; p < 8; p++)
     if (((tag >> (2 * p)) & 3) != 3)
@@ -167,7 +172,7 @@ x87_env (SimdOp *op)
     case 0xd95: /* FLDCW */
       if (!op->h->read (op->h->cpu, in->addr, &w, 2))
         return SIMD_FAULTED;
-      fx->fcw = w;
+      fx->fcw = (w & 0x1f3f) | 0x40; /* reserved bits: 6 reads as 1, 7 and 13-15 as 0 */
       x87_set_es (fx);
       return SIMD_OK;
     case 0xd96: /* FNSTENV, which then masks every exception */
@@ -183,12 +188,12 @@ x87_env (SimdOp *op)
         return SIMD_FAULTED;
       env_load (fx, in, b);
       for (unsigned i = 0; i < 8; i++)
-        memcpy (fx->st[x87_phys (fx, i)].v, b + n + 10 * i, 10);
+        memcpy (fx->st[i].v, b + n + 10 * i, 10);
       return SIMD_OK;
     case 0xdd6: /* FNSAVE, which then does FNINIT */
       env_store (fx, in, b);
       for (unsigned i = 0; i < 8; i++)
-        memcpy (b + n + 10 * i, fx->st[x87_phys (fx, i)].v, 10);
+        memcpy (b + n + 10 * i, fx->st[i].v, 10);
       if (!op->h->write (op->h->cpu, in->addr, b, n + 80))
         return SIMD_FAULTED;
       x87_init (fx);
@@ -197,6 +202,36 @@ x87_env (SimdOp *op)
       return simd_write_mem (op, &fx->fsw, 2, false);
     default:
       return SIMD_UD;
+    }
+}
+
+/* Encodings that are not instructions (or, like FISTTP, belong to an
+ * extension this CPU does not have): #UD comes before a pending #MF. */
+static bool
+undefined (const SimdInsn *in)
+{
+  unsigned o = in->opcode, reg = in->reg & 7, rm = in->rm & 7;
+
+  if (in->mod != 3)
+    return (o == 0xd9 && reg == 1) || (o == 0xdb && (reg == 1 || reg == 4 || reg == 6))
+           || (o == 0xdd && (reg == 1 || reg == 5)) || (o == 0xdf && reg == 1);
+  switch (o)
+    {
+    case 0xd9:
+      return (reg == 2 && rm != 0) || (reg == 4 && (rm == 2 || rm == 3 || rm >= 6))
+             || (reg == 5 && rm == 7);
+    case 0xda:
+      return reg >= 4 && !(reg == 5 && rm == 1);
+    case 0xdb:
+      return (reg == 4 && rm >= 5) || reg == 7;
+    case 0xdd:
+      return reg >= 6;
+    case 0xde:
+      return reg == 3 && rm != 1;
+    case 0xdf:
+      return (reg == 4 && rm != 0) || reg == 7;
+    default:
+      return false;
     }
 }
 
@@ -211,11 +246,13 @@ x87_exec (SimdOp *op)
   /* FNSTENV FNSTCW FNSAVE FNSTSW FNCLEX FNINIT do not wait for pending errors */
   bool nowait = (mem && (o == 0xd9 || o == 0xdd) && kind >= 6)
                 || (!mem && o == 0xdf && kind == 4)
-                || (!mem && o == 0xdb && kind == 4 && ((in->rm & 7) == 2 || (in->rm & 7) == 3));
+                || (!mem && o == 0xdb && kind == 4 && (in->rm & 7) <= 4); /* and FNENI FNDISI FNSETPM */
   bool control = nowait || (mem && o == 0xd9 && (kind == 4 || kind == 5))
                  || (mem && o == 0xdd && kind == 4) || (!mem && o == 0xdb && kind == 4);
   SimdResult r;
 
+  if (undefined (in))
+    return SIMD_UD;
   if (!nowait && (fx->fsw & FSW_ES))
     return SIMD_MF;
   if (control)

@@ -15,7 +15,7 @@ masked_cw (uint16_t fcw)
 }
 
 #define BIN(body)                                                                           \
-  asm volatile (PRO "fldt %[b]\n\tfldt %[a]\n\t" body "\n\tfnstsw %[sw]\n\t" EPI            \
+  asm volatile (PRO "fldt %[b]\n\tfldt %[a]\n\t" body "\n\t" EPI                           \
                 : [r] "=m"(r), [sw] "=m"(s), [sv] "+m"(saved)                               \
                 : [a] "m"(a), [b] "m"(b), [cw] "m"(cw))
 
@@ -27,23 +27,23 @@ x87h_binary (X87Binary op, long double a, long double b, uint16_t fcw, uint16_t 
 
   switch (op)
     {
-    case XH_ADD: BIN ("fadd %%st(1), %%st\n\tfstpt %[r]\n\tfstp %%st(0)"); break;
-    case XH_MUL: BIN ("fmul %%st(1), %%st\n\tfstpt %[r]\n\tfstp %%st(0)"); break;
-    case XH_SUB: BIN ("fsub %%st(1), %%st\n\tfstpt %[r]\n\tfstp %%st(0)"); break;
-    case XH_DIV: BIN ("fdiv %%st(1), %%st\n\tfstpt %[r]\n\tfstp %%st(0)"); break;
-    case XH_PREM: BIN ("fprem\n\tfstpt %[r]\n\tfstp %%st(0)"); break;
-    case XH_PREM1: BIN ("fprem1\n\tfstpt %[r]\n\tfstp %%st(0)"); break;
-    case XH_SCALE: BIN ("fscale\n\tfstpt %[r]\n\tfstp %%st(0)"); break;
-    case XH_PATAN: BIN ("fpatan\n\tfstpt %[r]"); break;
-    case XH_YL2X: BIN ("fyl2x\n\tfstpt %[r]"); break;
-    case XH_YL2XP1: BIN ("fyl2xp1\n\tfstpt %[r]"); break;
+    case XH_ADD: BIN ("fadd %%st(1), %%st\n\tfnstsw %[sw]\n\tfstpt %[r]\n\tfstp %%st(0)"); break;
+    case XH_MUL: BIN ("fmul %%st(1), %%st\n\tfnstsw %[sw]\n\tfstpt %[r]\n\tfstp %%st(0)"); break;
+    case XH_SUB: BIN ("fsub %%st(1), %%st\n\tfnstsw %[sw]\n\tfstpt %[r]\n\tfstp %%st(0)"); break;
+    case XH_DIV: BIN ("fdiv %%st(1), %%st\n\tfnstsw %[sw]\n\tfstpt %[r]\n\tfstp %%st(0)"); break;
+    case XH_PREM: BIN ("fprem\n\tfnstsw %[sw]\n\tfstpt %[r]\n\tfstp %%st(0)"); break;
+    case XH_PREM1: BIN ("fprem1\n\tfnstsw %[sw]\n\tfstpt %[r]\n\tfstp %%st(0)"); break;
+    case XH_SCALE: BIN ("fscale\n\tfnstsw %[sw]\n\tfstpt %[r]\n\tfstp %%st(0)"); break;
+    case XH_PATAN: BIN ("fpatan\n\tfnstsw %[sw]\n\tfstpt %[r]"); break;
+    case XH_YL2X: BIN ("fyl2x\n\tfnstsw %[sw]\n\tfstpt %[r]"); break;
+    case XH_YL2XP1: BIN ("fyl2xp1\n\tfnstsw %[sw]\n\tfstpt %[r]"); break;
     }
   *sw = s;
   return r;
 }
 
 #define UN(insn)                                                                            \
-  asm volatile (PRO "fldt %[a]\n\t" insn "\n\tfstpt %[r]\n\tfnstsw %[sw]\n\t" EPI           \
+  asm volatile (PRO "fldt %[a]\n\t" insn "\n\tfnstsw %[sw]\n\tfstpt %[r]\n\t" EPI           \
                 : [r] "=m"(r), [sw] "=m"(s), [sv] "+m"(saved)                               \
                 : [a] "m"(a), [cw] "m"(cw))
 
@@ -189,5 +189,47 @@ x87h_constant (unsigned which, uint16_t fcw)
     case 5: CONST ("fldln2"); break;
     default: CONST ("fldz"); break;
     }
+  return r;
+}
+
+#define MEMOP(insn, var)                                                                    \
+  asm volatile (PRO "fldt %[a]\n\t" insn " %[m]\n\tfnstsw %[sw]\n\tfstpt %[r]\n\t" EPI      \
+                : [r] "=m"(r), [sw] "=m"(s), [sv] "+m"(saved)                               \
+                : [a] "m"(a), [m] "m"(var), [cw] "m"(cw))
+
+#define MEMCMP(insn, var)                                                                   \
+  asm volatile (PRO "fldt %[a]\n\t" insn " %[m]\n\tfnstsw %[sw]\n\t" EPI                    \
+                : [sw] "=m"(s), [sv] "+m"(saved)                                            \
+                : [a] "m"(a), [m] "m"(var), [cw] "m"(cw))
+
+#define MEMOPS(pre, sfx, var)                                                               \
+  switch (kind)                                                                             \
+    {                                                                                       \
+    case 0: MEMOP (pre "add" sfx, var); break;                                              \
+    case 1: MEMOP (pre "mul" sfx, var); break;                                              \
+    case 2: case 3: MEMCMP (pre "comp" sfx, var); break;                                    \
+    case 4: MEMOP (pre "sub" sfx, var); break;                                              \
+    case 5: MEMOP (pre "subr" sfx, var); break;                                             \
+    case 6: MEMOP (pre "div" sfx, var); break;                                              \
+    default: MEMOP (pre "divr" sfx, var); break;                                            \
+    }
+
+long double
+x87h_binary_mem (unsigned kind, long double a, X87MemFormat f, const void *mem, uint16_t fcw,
+                 uint16_t *sw)
+{
+  long double r = 0;
+  uint16_t s = 0, saved = 0, cw = masked_cw (fcw);
+  union { float f32; double f64; int16_t i16; int32_t i32; } v;
+
+  memcpy (&v, mem, f == XH_F64 ? 8 : f == XH_I16 ? 2 : 4);
+  switch (f)
+    {
+    case XH_F32: MEMOPS ("f", "s", v.f32); break;
+    case XH_F64: MEMOPS ("f", "l", v.f64); break;
+    case XH_I16: MEMOPS ("fi", "s", v.i16); break;
+    default: MEMOPS ("fi", "l", v.i32); break;
+    }
+  *sw = s;
   return r;
 }

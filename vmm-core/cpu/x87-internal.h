@@ -26,12 +26,25 @@ x87_top (const FxState *fx)
   return (fx->fsw >> 11) & 7;
 }
 
+/* FxState keeps the registers in stack order, as FXSAVE stores them
+ * (st[i] is ST(i)); the tag bits are per physical register. Changing TOP
+ * leaves the physical registers alone, so the array rotates with it. */
 static inline void
 x87_set_top (FxState *fx, unsigned top)
 {
+  unsigned old = x87_top (fx), d = (top - old) & 7;
+
+  if (d)
+    {
+      FxReg80 tmp[8];
+      for (unsigned i = 0; i < 8; i++)
+        tmp[i] = fx->st[(i + d) & 7];
+      memcpy (fx->st, tmp, sizeof tmp);
+    }
   fx->fsw = (fx->fsw & ~0x3800u) | ((top & 7) << 11);
 }
 
+/* Physical register number of ST(i) (for the tag word). */
 static inline unsigned
 x87_phys (const FxState *fx, unsigned i)
 {
@@ -48,16 +61,15 @@ static inline long double
 x87_get (const FxState *fx, unsigned i)
 {
   long double v = 0;
-  memcpy (&v, fx->st[x87_phys (fx, i)].v, 10);
+  memcpy (&v, fx->st[i & 7].v, 10);
   return v;
 }
 
 static inline void
 x87_set (FxState *fx, unsigned i, long double v)
 {
-  unsigned p = x87_phys (fx, i);
-  memcpy (fx->st[p].v, &v, 10);
-  fx->ftw |= 1u << p;
+  memcpy (fx->st[i & 7].v, &v, 10);
+  fx->ftw |= 1u << x87_phys (fx, i);
 }
 
 static inline void
@@ -95,6 +107,10 @@ long double x87h_unary (X87Unary op, long double a, uint16_t fcw, uint16_t *sw);
 void x87h_unary2 (X87Unary2 op, long double a, uint16_t fcw, long double *st1,
                   long double *st0, uint16_t *sw);
 /* FCOM/FUCOM a with b: the status word holds C0, C2, C3. */
+/* ST0 op memory operand (f: F32, F64, I16, I32); kind as the D8 ModRM.reg:
+ * 0 add 1 mul 2/3 compare (status only) 4 sub 5 subr 6 div 7 divr. */
+long double x87h_binary_mem (unsigned kind, long double a, X87MemFormat f, const void *mem,
+                             uint16_t fcw, uint16_t *sw);
 uint16_t x87h_compare (long double a, long double b, bool unordered_quiet, uint16_t fcw);
 long double x87h_load (X87MemFormat f, const void *mem, uint16_t fcw, uint16_t *sw);
 void x87h_store (X87MemFormat f, long double a, void *mem, uint16_t fcw, uint16_t *sw);

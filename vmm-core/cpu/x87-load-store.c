@@ -24,9 +24,10 @@ load (SimdOp *op, X87MemFormat f, unsigned size)
       x87_push (fx, v); /* overflow: records the fault, pushes indefinite if masked */
       return SIMD_OK;
     }
-  if (x87_apply (fx, sw, 0))
-    x87_push (fx, v);
   fx->fsw &= ~FSW_C1;
+  /* An unmasked denormal operand still loads (the value is normalised). */
+  if (x87_apply (fx, sw, 0) || !(sw & ~fx->fcw & FSW_IE))
+    x87_push (fx, v);
   return SIMD_OK;
 }
 
@@ -43,8 +44,8 @@ fbld (SimdOp *op)
   long double r = (long double) v;
   if (m[9] & 0x80)
     r = -r;
-  x87_push (op->fx, r);
   op->fx->fsw &= ~FSW_C1;
+  x87_push (op->fx, r);
   return SIMD_OK;
 }
 
@@ -55,10 +56,11 @@ to_bcd (FxState *fx, long double v, uint8_t *m, uint16_t *sw)
   long double r = x87h_unary (XH_RNDINT, v, fx->fcw, sw);
   long double a = r < 0 ? -r : r;
 
+  *sw &= ~FSW_DE; /* FBSTP does not report denormal operands */
   memset (m, 0, 10);
   if (!(a <= 999999999999999999.0L))
     {
-      *sw |= FSW_IE;
+      *sw = FSW_IE; /* only invalid: no precision flag, C1 clear */
       return false;
     }
   uint64_t n = (uint64_t) a;
@@ -120,13 +122,17 @@ reg_form (SimdOp *op)
     {
       if (x87_empty (fx, i))
         {
+          /* Only the underflow is reported, even if ST(7) is in use too. */
           if (x87_stack_fault (fx, false))
-            x87_push (fx, x87_indefinite ());
+            {
+              x87_set_top (fx, x87_top (fx) - 1);
+              x87_set (fx, 0, x87_indefinite ());
+            }
           return SIMD_OK;
         }
       v = x87_get (fx, i);
-      x87_push (fx, v);
       fx->fsw &= ~FSW_C1;
+      x87_push (fx, v);
       return SIMD_OK;
     }
   if (kind == 1 && o != 0xdb) /* FXCH and its DD/DF aliases */
@@ -169,6 +175,7 @@ reg_form (SimdOp *op)
   if ((o == 0xdd || o == 0xdf) && kind == 0) /* FFREE / FFREEP */
     {
       fx->ftw &= ~(1u << x87_phys (fx, i));
+      fx->fsw &= ~FSW_C1;
       if (o == 0xdf)
         x87_pop (fx);
       return SIMD_OK;

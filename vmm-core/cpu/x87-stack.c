@@ -5,6 +5,7 @@
 void
 x87_init (FxState *fx)
 {
+  x87_set_top (fx, 0);
   fx->fcw = 0x037f;
   fx->fsw = 0;
   fx->ftw = 0;
@@ -64,6 +65,14 @@ x87_apply (FxState *fx, uint16_t host_sw, uint16_t cc_mask)
 {
   uint16_t ex = host_sw & 0x3f, unmasked = ex & ~fx->fcw & 0x3f;
 
+  /* An unmasked invalid, zero-divide or denormal operand stops the
+   * operation before it computes, so no overflow/underflow/precision. */
+  if (unmasked & (FSW_IE | FSW_ZE | FSW_DE))
+    {
+      ex &= FSW_IE | FSW_ZE | FSW_DE;
+      cc_mask &= ~FSW_C1; /* nothing was rounded */
+      fx->fsw &= ~FSW_C1;
+    }
   fx->fsw |= ex;
   fx->fsw = (fx->fsw & ~cc_mask) | (host_sw & cc_mask);
   if (unmasked)
@@ -83,7 +92,7 @@ x87_full_tag (const FxState *fx)
 
   for (unsigned p = 0; p < 8; p++)
     {
-      const uint8_t *v = fx->st[p].v;
+      const uint8_t *v = fx->st[(p - x87_top (fx)) & 7].v;
       uint64_t mant;
       unsigned exp = (v[8] | v[9] << 8) & 0x7fff, t;
 
