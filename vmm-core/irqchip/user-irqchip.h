@@ -20,7 +20,14 @@
  *     unlock;
  *   }
  * HLT sleeps until user_irqchip_pending() is non-zero; the kick hook is
- * called (under the lock) whenever something becomes pending for a CPU. */
+ * called (under the lock) whenever something becomes pending for a CPU.
+ *
+ * vCPU state: get = lapic_get_page + lapic_get_apic_base +
+ * lapic_get_tsc_deadline; set = lapic_restore_apic_base (first: the page is
+ * read in that mode), lapic_set_page, then lapic_set_tsc_deadline (deadline,
+ * tsc) when the page's LVT timer is in TSC-deadline mode. Snapshots also
+ * carry "lapic.N" (exact timer and pending events), which wins if loaded
+ * after the vCPU state. APIC IDs are the vCPU indexes (as in the MADT). */
 #pragma once
 
 #include <stdbool.h>
