@@ -118,6 +118,28 @@ test_mode2_periodic (void)
   teardown (&f);
 }
 
+/* Linux's PIT clockevent in one-shot mode: mode 4, one strobe per write. */
+static void
+test_mode4_oneshot (void)
+{
+  Fixture f;
+  setup (&f);
+  pit_ioport_write (f.pit, 0x43, 0x38);
+  pit_ioport_write (f.pit, 0x40, 1000 & 0xff);
+  pit_ioport_write (f.pit, 0x40, 1000 >> 8);
+  /* Re-programmed before it expires: only the new deadline counts. */
+  test_clock_to (&f.clock, tick_ns (500));
+  pit_ioport_write (f.pit, 0x40, 2000 & 0xff);
+  pit_ioport_write (f.pit, 0x40, 2000 >> 8);
+  test_clock_to (&f.clock, tick_ns (500) + tick_ns (2000) - 1);
+  g_assert_cmpuint (f.rises->len, ==, 0);
+  test_clock_to (&f.clock, 100000000);
+  g_assert_cmpuint (f.rises->len, ==, 1);
+  g_assert_cmpint (g_array_index (f.rises, int64_t, 0), ==, tick_ns (500) + tick_ns (2000));
+  g_assert_false (f.level);
+  teardown (&f);
+}
+
 static void
 test_mode3_and_readback (void)
 {
@@ -358,6 +380,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/pit/mode0-counts-and-irq", test_mode0_counts_and_irq);
   g_test_add_func ("/pit/mode2-periodic", test_mode2_periodic);
+  g_test_add_func ("/pit/mode4-oneshot", test_mode4_oneshot);
   g_test_add_func ("/pit/mode3-and-readback", test_mode3_and_readback);
   g_test_add_func ("/pit/channel2-gate", test_channel2_gate);
   g_test_add_func ("/pit/linux-quick-calibrate", test_linux_quick_calibrate);
