@@ -67,7 +67,7 @@ run_client_wait_state (VireoDBusVM1 *proxy, const char *const *states, guint tim
    * so the cached State is the helper's current one. */
   while (g_main_context_iteration (NULL, FALSE))
     ;
-  if (g_strv_contains (states, vireo_dbus_vm1_get_state (proxy)))
+  if (!w.reached && g_strv_contains (states, vireo_dbus_vm1_get_state (proxy)))
     w.reached = g_strdup (vireo_dbus_vm1_get_state (proxy));
   while (!w.reached && !w.gone && !w.timed_out)
     g_main_context_iteration (NULL, TRUE);

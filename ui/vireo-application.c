@@ -180,6 +180,13 @@ on_session_started (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!vireo_vm_session_start_finish (session, result, &error))
     {
+      /* A helper that never came up does not get a "finished" signal. */
+      if (!vireo_vm_session_is_active (session) && vireo_vm_session_get_pid (session) == 0
+          && g_hash_table_lookup (self->sessions, vireo_vm_get_id (vm)) == session)
+        {
+          g_hash_table_remove (self->sessions, vireo_vm_get_id (vm));
+          g_signal_emit (self, signals[SIGNAL_SESSION_FINISHED], 0, vm);
+        }
       msg = g_strdup_printf (_("Could not start “%s”: %s"), vireo_vm_get_name (vm),
                              error->message);
       report_error (self, msg);
@@ -192,6 +199,56 @@ on_session_started (GObject *source, GAsyncResult *result, gpointer user_data)
   g_signal_emit (self, signals[SIGNAL_SESSION_STARTED], 0, vm);
 }
 
+static VireoVmSession *
+add_session (VireoApplication *self, VireoVm *vm)
+{
+  VireoVmSession *session = vireo_vm_session_new (vm);
+
+  g_hash_table_insert (self->sessions, g_strdup (vireo_vm_get_id (vm)), session);
+  g_signal_connect (session, "finished", G_CALLBACK (on_session_finished), self);
+  g_signal_connect (session, "error", G_CALLBACK (on_session_error), self);
+  return session;
+}
+
+static void
+on_attached (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr (VireoApplication) self = user_data;
+  VireoVmSession *session = VIREO_VM_SESSION (source);
+  VireoVm *vm = vireo_vm_session_get_vm (session);
+
+  if (!vireo_vm_session_start_finish (session, result, NULL))
+    {
+      /* Not running after all: forget the session quietly. */
+      if (g_hash_table_lookup (self->sessions, vireo_vm_get_id (vm)) == session)
+        g_hash_table_remove (self->sessions, vireo_vm_get_id (vm));
+      return;
+    }
+  g_hash_table_insert (self->framebuffers, g_strdup (vireo_vm_get_id (vm)),
+                       vireo_framebuffer_new (vireo_vm_session_get_proxy (session)));
+  g_signal_emit (self, signals[SIGNAL_SESSION_STARTED], 0, vm);
+}
+
+/* VMs started by vireo-run (or a previous app instance) keep running:
+ * join their helpers so the library shows their true state. */
+static void
+attach_running (VireoApplication *self)
+{
+  GListModel *model = G_LIST_MODEL (self->library);
+  guint n = g_list_model_get_n_items (model);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (VireoVm) vm = g_list_model_get_item (model, i);
+      g_autofree char *socket = vireo_vm_dup_socket_path (vm);
+
+      if (vireo_vm_is_broken (vm) || !g_file_test (socket, G_FILE_TEST_EXISTS))
+        continue;
+      vireo_vm_session_attach_async (add_session (self, vm), NULL, on_attached,
+                                     g_object_ref (self));
+    }
+}
+
 void
 vireo_application_start_vm (VireoApplication *self, VireoVm *vm)
 {
@@ -202,10 +259,7 @@ vireo_application_start_vm (VireoApplication *self, VireoVm *vm)
       g_signal_emit (self, signals[SIGNAL_SESSION_STARTED], 0, vm);
       return;
     }
-  session = vireo_vm_session_new (vm);
-  g_hash_table_insert (self->sessions, g_strdup (vireo_vm_get_id (vm)), session);
-  g_signal_connect (session, "finished", G_CALLBACK (on_session_finished), self);
-  g_signal_connect (session, "error", G_CALLBACK (on_session_error), self);
+  session = add_session (self, vm);
   vireo_vm_session_start_async (session, NULL, on_session_started, g_object_ref (self));
 }
 
@@ -270,6 +324,7 @@ vireo_application_startup (GApplication *app)
 
   self->library = vireo_library_new (NULL);
   vireo_library_scan (self->library);
+  attach_running (self);
 }
 
 static void

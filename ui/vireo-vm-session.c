@@ -25,6 +25,7 @@ struct _VireoVmSession
   VireoDBusVM1 *proxy;
   gboolean active;   /* helper alive and connected */
   gboolean finished; /* "finished" already emitted */
+  gboolean attached; /* joined a helper started elsewhere (vireo-run) */
 };
 
 G_DEFINE_FINAL_TYPE (VireoVmSession, vireo_vm_session, G_TYPE_OBJECT)
@@ -108,6 +109,12 @@ vireo_vm_session_is_active (VireoVmSession *self)
   return self->active;
 }
 
+gboolean
+vireo_vm_session_is_attached (VireoVmSession *self)
+{
+  return self->attached;
+}
+
 static void
 finish (VireoVmSession *self, const char *reason)
 {
@@ -153,8 +160,12 @@ on_connection_closed (GDBusConnection *connection, gboolean remote_peer_vanished
                       GError *error, VireoVmSession *self)
 {
   /* The exit status (from on_process_exited) says more; keep the VM's
-   * state until it arrives unless the helper was already stopped. */
+   * state until it arrives. An attached helper has no exit status to us. */
   self->active = FALSE;
+  if (self->attached && !self->process)
+    finish (self, g_strcmp0 (vireo_vm_get_state (self->vm), "stopped") == 0
+                      ? NULL
+                      : _("The VM helper exited"));
 }
 
 static void
@@ -194,6 +205,15 @@ on_proxy_ready (GObject *source, GAsyncResult *result, gpointer user_data)
   g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (self->proxy), 60000);
   g_signal_connect (self->proxy, "state-changed", G_CALLBACK (on_state_changed), self);
   self->active = TRUE;
+  if (self->attached)
+    vireo_vm_set_state (self->vm, vireo_dbus_vm1_get_state (self->proxy),
+                        vireo_dbus_vm1_get_state_reason (self->proxy));
+  if (!GPOINTER_TO_INT (g_task_get_task_data (task))
+      || g_strcmp0 (vireo_dbus_vm1_get_state (self->proxy), "stopped") != 0)
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
   vireo_dbus_vm1_call_start (self->proxy, g_task_get_cancellable (task), on_start_called,
                              g_object_ref (task));
 }
@@ -217,6 +237,47 @@ on_connection_ready (GObject *source, GAsyncResult *result, gpointer user_data)
                             g_object_ref (task));
 }
 
+/* A helper already serving this VM's socket (started by vireo-run, or by
+ * an app that crashed) is joined rather than started twice. */
+static gboolean
+try_attach (VireoVmSession *self, const char *socket_path, GTask *task)
+{
+  g_autofree char *address = NULL;
+  GError *error = NULL;
+
+  if (self->process || self->connection || !g_file_test (socket_path, G_FILE_TEST_EXISTS))
+    return FALSE;
+  address = g_strdup_printf ("unix:path=%s", socket_path);
+  self->connection = g_dbus_connection_new_for_address_sync (
+      address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT, NULL,
+      g_task_get_cancellable (task), &error);
+  if (!self->connection)
+    {
+      g_clear_error (&error); /* stale socket: the helper is gone */
+      return FALSE;
+    }
+  self->attached = TRUE;
+  g_signal_connect (self->connection, "closed", G_CALLBACK (on_connection_closed), self);
+  vireo_dbus_vm1_proxy_new (self->connection, G_DBUS_PROXY_FLAGS_NONE, NULL,
+                            VIREO_VM1_OBJECT_PATH, g_task_get_cancellable (task), on_proxy_ready,
+                            g_object_ref (task));
+  return TRUE;
+}
+
+void
+vireo_vm_session_attach_async (VireoVmSession *self, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autofree char *socket_path = vireo_vm_dup_socket_path (self->vm);
+
+  g_task_set_source_tag (task, vireo_vm_session_start_async);
+  g_task_set_task_data (task, GINT_TO_POINTER (FALSE), NULL);
+  if (!try_attach (self, socket_path, task))
+    g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
+                             _("The VM is not running"));
+}
+
 void
 vireo_vm_session_start_async (VireoVmSession *self, GCancellable *cancellable,
                               GAsyncReadyCallback callback, gpointer user_data)
@@ -231,6 +292,9 @@ vireo_vm_session_start_async (VireoVmSession *self, GCancellable *cancellable,
   int fds[2];
 
   g_task_set_source_tag (task, vireo_vm_session_start_async);
+  g_task_set_task_data (task, GINT_TO_POINTER (TRUE), NULL);
+  if (try_attach (self, socket_path, task))
+    return;
   if (self->process)
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_BUSY, _("“%s” is already running"),

@@ -16,9 +16,14 @@ VireoVm        *vireo_vm_session_get_vm (VireoVmSession *self);
 VireoDBusVM1   *vireo_vm_session_get_proxy (VireoVmSession *self);
 GPid            vireo_vm_session_get_pid (VireoVmSession *self);
 gboolean        vireo_vm_session_is_active (VireoVmSession *self);
+gboolean        vireo_vm_session_is_attached (VireoVmSession *self);
 
 void     vireo_vm_session_start_async (VireoVmSession *self, GCancellable *cancellable,
                                        GAsyncReadyCallback callback, gpointer user_data);
+/* Joins a helper that already serves the VM's socket, without starting it;
+ * finish with vireo_vm_session_start_finish. */
+void     vireo_vm_session_attach_async (VireoVmSession *self, GCancellable *cancellable,
+                                        GAsyncReadyCallback callback, gpointer user_data);
 gboolean vireo_vm_session_start_finish (VireoVmSession *self, GAsyncResult *result,
                                         GError **error);
 

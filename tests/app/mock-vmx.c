@@ -84,11 +84,13 @@ static gboolean
 in_state (GDBusMethodInvocation *inv, Mock *m, const char *a, const char *b)
 {
   const char *state = vireo_dbus_vm1_get_state (m->skeleton);
+  g_autofree char *msg = NULL;
 
   if (g_strcmp0 (state, a) == 0 || (b && g_strcmp0 (state, b) == 0))
     return TRUE;
-  g_dbus_method_invocation_return_dbus_error (inv, "org.vireo.VM1.Error.InvalidState",
-                                              g_strdup_printf ("The VM is %s", state));
+  msg = g_strdup_printf ("The VM is %s", state);
+
+  g_dbus_method_invocation_return_dbus_error (inv, "org.vireo.VM1.Error.InvalidState", msg);
   return FALSE;
 }
 
@@ -468,6 +470,10 @@ main (int argc, char **argv)
     {
       g_dbus_server_stop (m.server);
       g_unlink (m.socket_path);
+      g_object_unref (m.server);
     }
+  g_free (m.socket_path);
+  g_free (m.key_log);
+  g_main_loop_unref (m.loop);
   return 0;
 }

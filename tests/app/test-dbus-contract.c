@@ -393,9 +393,61 @@ test_session_missing_kernel (SessionFixture *f, gconstpointer data)
   g_assert_cmpstr (vireo_vm_get_state (f->vm), ==, "stopped");
 }
 
+/* A helper started elsewhere (vireo-run --headless) is joined through its
+ * socket instead of being started a second time. */
+static void
+test_session_attach (SessionFixture *f, gconstpointer data)
+{
+  g_autofree char *mock = mock_path ();
+  g_autofree char *socket = vireo_vm_dup_socket_path (f->vm);
+  g_autofree char *socket_arg = g_strdup_printf ("--socket=%s", socket);
+  g_autoptr (GSubprocess) helper = NULL;
+  g_autoptr (VireoVmSession) session = NULL;
+  g_autoptr (VireoVmSession) second = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_true (vireo_vmx_ensure_socket_dir (socket, &error));
+  helper = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, mock, socket_arg,
+                             "--display=320x200", NULL);
+  g_assert_no_error (error);
+  while (!g_file_test (socket, G_FILE_TEST_EXISTS))
+    g_usleep (10000);
+
+  /* Attaching does not start the VM. */
+  session = vireo_vm_session_new (f->vm);
+  g_signal_connect (session, "finished", G_CALLBACK (on_finished), f);
+  vireo_vm_session_attach_async (session, NULL, on_started, f);
+  spin_until (&f->done);
+  g_assert_no_error (f->error);
+  g_assert_true (vireo_vm_session_is_attached (session));
+  g_assert_cmpint (vireo_vm_session_get_pid (session), ==, 0);
+  g_assert_cmpstr (vireo_vm_get_state (f->vm), ==, "stopped");
+
+  /* Starting a VM whose helper runs joins it and calls Start. */
+  f->done = FALSE;
+  second = vireo_vm_session_new (f->vm);
+  vireo_vm_session_start_async (second, NULL, on_started, f);
+  spin_until (&f->done);
+  g_assert_no_error (f->error);
+  g_assert_cmpint (vireo_vm_session_get_pid (second), ==, 0);
+  g_assert_cmpstr (vireo_vm_get_state (f->vm), ==, "running");
+
+  vireo_vm_session_call (session, "PowerOff");
+  spin_until (&f->finished);
+  g_assert_cmpstr (vireo_vm_get_state (f->vm), ==, "stopped");
+  g_assert_true (g_subprocess_wait (helper, NULL, NULL));
+  g_assert_false (g_file_test (socket, G_FILE_TEST_EXISTS));
+}
+
 int
 main (int argc, char **argv)
 {
+  g_autofree char *runtime = g_dir_make_tmp ("vireo-runtime-XXXXXX", NULL);
+  g_autofree char *cleanup = NULL;
+  int status;
+
+  /* Before anything asks GLib for the runtime dir: sockets go here. */
+  g_setenv ("XDG_RUNTIME_DIR", runtime, TRUE);
   g_test_init (&argc, &argv, NULL);
   signal (SIGPIPE, SIG_IGN);
   g_test_add ("/app/dbus/state-machine", Fixture, NULL, setup, test_state_machine, teardown);
@@ -410,5 +462,10 @@ main (int argc, char **argv)
               session_teardown);
   g_test_add ("/app/session/missing-kernel", SessionFixture, NULL, session_setup,
               test_session_missing_kernel, session_teardown);
-  return g_test_run ();
+  g_test_add ("/app/session/attach", SessionFixture, NULL, session_setup, test_session_attach,
+              session_teardown);
+  status = g_test_run ();
+  cleanup = g_strdup_printf ("rm -rf '%s'", runtime);
+  g_spawn_command_line_sync (cleanup, NULL, NULL, NULL, NULL);
+  return status;
 }
