@@ -11,7 +11,6 @@
 typedef struct {
   bool level[32];
   unsigned raises[32]; /* low → high transitions per GSI */
-  GArray *msis;        /* uint64 address << 32 | data, unused by ISA devices */
 } TestIrqs;
 
 static inline void
@@ -31,7 +30,8 @@ test_irqs_router (TestIrqs *t)
   return (IrqRouter){ test_irqs_set_level, NULL, t };
 }
 
-/* Truncates every section of a stream to `keep` bytes of payload less. */
+/* A copy of the stream with `drop` bytes cut from the end of every section's
+ * payload (and its length field adjusted), as a truncated save would be. */
 static inline GBytes *
 test_truncate_stream (GBytes *bytes, size_t drop)
 {
