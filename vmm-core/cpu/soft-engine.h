@@ -18,6 +18,9 @@ typedef struct SoftVcpu {
   GCond wait_cond;
   bool woken;    /* under wait_lock */
   int kick_req;  /* atomic: the machine wants vcpu_run to return */
+  bool progress; /* VIREO_CPU_PROGRESS */
+  gint64 last_report;
+  uint64_t last_icount;
 } SoftVcpu;
 
 struct SoftEngine {

@@ -289,6 +289,25 @@ sleep_until_woken (SoftVcpu *sv, int ms)
   g_mutex_unlock (&sv->wait_lock);
 }
 
+/* VIREO_CPU_PROGRESS=1: one line per second per vCPU on stderr (instructions,
+ * RIP, mode), to see how far a guest gets without a full trace. */
+static void
+report_progress (SoftVcpu *sv)
+{
+  gint64 now = g_get_monotonic_time ();
+  if (now - sv->last_report < G_USEC_PER_SEC)
+    return;
+  SoftCpu *c = &sv->cpu;
+  g_printerr ("vireo-cpu%u: %" G_GUINT64_FORMAT " insns (+%.1f M/s) rip %04x:%016llx cpl %u %s%s\n",
+              c->index, c->icount,
+              (double) (c->icount - sv->last_icount) / ((now - sv->last_report) / 1e6) / 1e6,
+              c->st.seg[CPU_SEG_CS].selector, (unsigned long long) c->st.rip, c->cpl,
+              c->mode64 ? "64-bit" : c->long_mode ? "compat" : c->pe ? "protected" : "real",
+              c->st.mp_state == CPU_MP_HALTED ? " halted" : "");
+  sv->last_report = now;
+  sv->last_icount = c->icount;
+}
+
 VcpuExitReason
 soft_vcpu_run (EngineVcpu *v)
 {
@@ -309,6 +328,8 @@ soft_vcpu_run (EngineVcpu *v)
                   && !(user_irqchip_pending (sv->e->chip, sv->base.index) & LAPIC_EVENT_NMI))
                 return VCPU_EXIT_HALT;
               sleep_until_woken (sv, 100);
+              if (G_UNLIKELY (sv->progress))
+                report_progress (sv);
               continue;
             }
           if (c->st.mp_state == CPU_MP_HALTED)
@@ -316,6 +337,8 @@ soft_vcpu_run (EngineVcpu *v)
           __atomic_store_n (&c->irq_flag, 1, __ATOMIC_SEQ_CST);
         }
       SoftStop r = cpu_run (c, BATCH);
+      if (G_UNLIKELY (sv->progress))
+        report_progress (sv);
       switch (r)
         {
         case SOFT_STOP_HLT:
@@ -362,6 +385,7 @@ soft_vcpu_create (Engine *e, unsigned index, const VcpuHost *host, GError **erro
   cpu_init (c);
   c->tsc_hz = se->tsc_hz;
   trace_open_from_env (c);
+  sv->progress = g_getenv ("VIREO_CPU_PROGRESS") != NULL;
   se->vcpus[index] = sv;
   return &sv->base;
 }
