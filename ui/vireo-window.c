@@ -144,6 +144,27 @@ on_close_page (AdwTabView *view, AdwTabPage *page, VireoWindow *self)
   return GDK_EVENT_STOP;
 }
 
+/* bench/app-library-start.sh: report when the first frame with the
+ * library is on screen (wall clock, µs) and quit. */
+static void
+on_bench_after_paint (GdkFrameClock *clock, VireoWindow *self)
+{
+  g_signal_handlers_disconnect_by_func (clock, on_bench_after_paint, self);
+  g_print ("vireo-bench: library-shown-realtime-us %" G_GINT64_FORMAT " vms %u\n",
+           g_get_real_time (),
+           g_list_model_get_n_items (G_LIST_MODEL (vireo_application_get_library (self->app))));
+  g_application_quit (G_APPLICATION (self->app));
+}
+
+static void
+on_bench_map (GtkWidget *widget, VireoWindow *self)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
+
+  if (clock)
+    g_signal_connect (clock, "after-paint", G_CALLBACK (on_bench_after_paint), self);
+}
+
 void
 vireo_window_select_vm (VireoWindow *self, VireoVm *vm)
 {
@@ -250,5 +271,7 @@ vireo_window_new (VireoApplication *app)
   g_signal_connect_object (library, "items-changed", G_CALLBACK (on_library_changed), self, 0);
   track_vms (self, library, 0, 0, g_list_model_get_n_items (library));
   on_selection_changed (self);
+  if (g_getenv ("VIREO_BENCH_STARTUP"))
+    g_signal_connect (self, "map", G_CALLBACK (on_bench_map), self);
   return self;
 }
