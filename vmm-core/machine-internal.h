@@ -5,6 +5,7 @@
 #include "vmm-core/machine.h"
 #include "vmm-core/machine-testdev.h"
 #include "vmm-core/platform/acpi-pm.h"
+#include "vmm-core/platform/acpi-tables.h"
 #include "vmm-core/platform/cmos-rtc.h"
 #include "vmm-core/platform/pc-reset.h"
 #include "vmm-core/platform/pci-host.h"
@@ -12,6 +13,11 @@
 
 #define MACHINE_FIRST_BAR_SLOT 2 /* 0: low RAM, 1: high RAM */
 #define MACHINE_BAR_SLOTS 16
+/* ACPI in the BIOS area, where an OS scanning for the RSDP looks: the RSDP
+ * at 0xE0000, the tables after it; e820 types the whole 128 KiB as ACPI. */
+#define MACHINE_ACPI_BASE 0xe0000ull
+#define MACHINE_ACPI_SIZE 0x20000ull
+#define MACHINE_ACPI_TABLES 0xe0040ull
 
 typedef struct MachineVcpu {
   Machine *m;
@@ -51,6 +57,8 @@ struct Machine {
   bool reset_ready;
   AcpiPm pm;
   bool pm_ready;
+  AcpiTables *acpi;
+  uint64_t mmio64_base, mmio64_size;
   /* Engine memory slots for RAM-backed PCI BARs (a framebuffer). */
   struct { uint64_t gpa, size; bool used; } bar_slots[MACHINE_BAR_SLOTS];
   MachineTestdev testdev;

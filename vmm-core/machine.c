@@ -139,9 +139,10 @@ create_devices (Machine *m, GError **error)
   if (m->pci_ready)
     {
       /* 64-bit BARs above RAM, from the next 1 GiB boundary, 32 GiB wide. */
-      uint64_t base = (GUEST_RAM_HIGH_START + m->ram.high_size + (1ull << 30) - 1)
-                      & ~((1ull << 30) - 1);
-      pci_host_set_mmio64_window (&m->pci, base, 32ull << 30);
+      m->mmio64_base = (GUEST_RAM_HIGH_START + m->ram.high_size + (1ull << 30) - 1)
+                       & ~((1ull << 30) - 1);
+      m->mmio64_size = 32ull << 30;
+      pci_host_set_mmio64_window (&m->pci, m->mmio64_base, m->mmio64_size);
     }
   PcResetCallbacks reset_cb = { .reset = guest_reset, .debug_exit = guest_debug_exit,
                                 .opaque = m };
@@ -188,6 +189,18 @@ create_devices (Machine *m, GError **error)
       return false;
     }
 
+  AcpiConfig acpi = { .n_cpus = m->ncpus, .legacy_devices = true,
+                      .mmio64_base = m->mmio64_base, .mmio64_size = m->mmio64_size };
+  m->acpi = acpi_tables_build (&acpi, MACHINE_ACPI_TABLES, error);
+  if (!m->acpi)
+    return false;
+  if (m->acpi->blob->len > MACHINE_ACPI_BASE + MACHINE_ACPI_SIZE - MACHINE_ACPI_TABLES)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                   "ACPI tables (%u bytes) do not fit in the BIOS area", m->acpi->blob->len);
+      return false;
+    }
+
   if (m->cfg.test_device)
     {
       m->testdev.exit = testdev_exit;
@@ -221,6 +234,8 @@ machine_load_boot_image (Machine *m, GError **error)
   g_autofree CpuState *s = g_new (CpuState, 1);
 
   cpu_state_reset (s, 0, true);
+  if (!acpi_tables_install (m->acpi, &m->ram, MACHINE_ACPI_BASE, error))
+    return false;
   if (m->guest_elf)
     {
       gsize len;
@@ -235,6 +250,9 @@ machine_load_boot_image (Machine *m, GError **error)
       if (m->initrd)
         lc.initrd = g_bytes_get_data (m->initrd, &lc.initrd_len);
       lc.cmdline = m->cmdline;
+      lc.acpi_rsdp = MACHINE_ACPI_BASE;
+      lc.acpi_base = MACHINE_ACPI_BASE;
+      lc.acpi_size = MACHINE_ACPI_SIZE;
       lc.display = m->has_display ? &m->display : NULL;
       if (!linux_load (&m->ram, &lc, s, NULL, error))
         return false;
@@ -408,6 +426,7 @@ machine_free (Machine *m)
   if (m->timers)
     timer_queue_free (m->timers);
   g_clear_pointer (&m->pristine_platform, g_bytes_unref);
+  g_clear_pointer (&m->acpi, acpi_tables_free);
   g_clear_pointer (&m->kernel, g_bytes_unref);
   g_clear_pointer (&m->initrd, g_bytes_unref);
   g_clear_pointer (&m->guest_elf, g_bytes_unref);
