@@ -4,7 +4,8 @@
  * It speaks the real transport (control fd and/or per-VM socket), keeps the
  * state machine, exports a memfd framebuffer with a test pattern (eight
  * colour bars, see mock_bar_colour) and answers SendKey by logging the key
- * to $VIREO_MOCK_KEY_LOG (or <vm-dir>/mock-keys.log) and painting the key's
+ * to $VIREO_MOCK_KEY_LOG (or <vm-dir>/mock-keys.log; pointer button changes
+ * are logged there too) and painting the key's
  * square in the top-left 32x32 block, with a DisplayDamage signal.
  * VIREO_MOCK_ANIMATE=HZ repaints a moving bar at that rate (benchmarks).
  */
@@ -40,6 +41,7 @@ typedef struct {
   guint anim_pos;
   guint n_connections;
   gboolean headless;
+  guint buttons;
 } Mock;
 
 static void
@@ -247,6 +249,17 @@ static gboolean
 handle_send_pointer (VireoDBusVM1 *s, GDBusMethodInvocation *inv, int x, int y, guint buttons,
                      Mock *m)
 {
+  /* Only button changes are logged: motion would flood the log. */
+  if (buttons != m->buttons)
+    {
+      FILE *log = fopen (m->key_log, "a");
+      if (log)
+        {
+          fprintf (log, "pointer %d %d %u\n", x, y, buttons);
+          fclose (log);
+        }
+      m->buttons = buttons;
+    }
   vireo_dbus_vm1_complete_send_pointer (s, inv);
   return TRUE;
 }

@@ -85,7 +85,7 @@ xdotool mousemove 640 450 click 1
 sleep 0.5
 xdotool type --delay 80 vireo
 sleep 1
-keys=$(grep down "$tmp/keys.log" | cut -d' ' -f1 | tr '\n' ' ')
+keys=$(grep ' down$' "$tmp/keys.log" | cut -d' ' -f1 | tr '\n' ' ')
 # evdev: v=47 i=23 r=19 e=18 o=24
 [ "$keys" = "47 23 19 18 24 " ] || fail "keys at the helper: '$keys'"
 # The mock paints the last key's colour into its top-left block: damage
@@ -93,9 +93,35 @@ keys=$(grep down "$tmp/keys.log" | cut -d' ' -f1 | tr '\n' ' ')
 import -window root "$tmp/shot.png"
 convert "$tmp/shot.png" -depth 8 txt:- | grep -q '#807878' || fail "key damage not drawn"
 
+# Pointer: a click in the middle of the blue bar (the 7th of 8) reaches the
+# guest at x in [6/8, 7/8) of its 1024-pixel width.
+blue_x=$(convert "$tmp/shot.png" -crop 1280x1+0+400 -depth 8 txt:- | awk -F'[,:]' '/#0000FF/ {print $1}' | sed -n '20p')
+[ -n "$blue_x" ] || fail "no blue bar on screen"
+xdotool mousemove "$blue_x" 400 click 1
+sleep 1
+ptr=$(grep '^pointer' "$tmp/keys.log" | grep ' 1$' | tail -1)
+gx=$(echo "$ptr" | cut -d' ' -f2)
+[ -n "$gx" ] && [ "$gx" -ge 768 ] && [ "$gx" -lt 896 ] || fail "pointer click at guest '$ptr'"
+
+# Ctrl+Alt releases the grab: keys typed afterwards stay with the app.
+xdotool key ctrl+alt
+sleep 0.5
+before=$(grep -c down "$tmp/keys.log")
+xdotool type x
+sleep 0.5
+after=$(grep -c down "$tmp/keys.log")
+# Ctrl and Alt themselves went down before the release.
+[ "$after" -eq "$before" ] || fail "keys still reach the guest after Ctrl+Alt"
+
 act /org/vireo/Vireo/window/1 power-off
 wait_for 10 sh -c "[ \"\$('$build/app/vireo-run' state 'Demo VM')\" = stopped ]" || fail "VM did not stop"
 kill -0 $app 2>/dev/null || fail "the app exited"
+
+# vireo-run start without --headless hands the VM to the running app.
+VIREO_APP=$build/app/vireo "$build/app/vireo-run" start "Demo VM" || fail "vireo-run start"
+[ "$(vm_state)" = running ] || fail "vireo-run start did not start the VM in the app"
+"$build/app/vireo-run" stop --hard "Demo VM" || fail "vireo-run stop --hard"
+[ "$(vm_state)" = stopped ] || fail "VM not stopped after vireo-run stop --hard"
 act /org/vireo/Vireo quit
 wait_for 10 sh -c "! kill -0 $app" || { kill $app; fail "the app did not quit"; }
 echo "ok: demo VM created, started, pattern shown, keys delivered, powered off"
