@@ -531,6 +531,10 @@ test_save_load (void)
   g_clear_error (&err);
   g_assert_false (lapic_load (h.l[1], r, &err));
   snap_reader_free (r);
+  r = test_mangled_section (b, "lapic.1", len, 8 + 1024 + 4 + 7, 0x7f); /* timer start */
+  g_clear_error (&err);
+  g_assert_false (lapic_load (h.l[1], r, &err));
+  snap_reader_free (r);
   /* The wrong instance's section is not there. */
   r = snap_reader_new (b, NULL);
   g_clear_error (&err);

@@ -326,6 +326,10 @@ test_save_load (void)
   g_clear_error (&err);
   g_assert_false (pit_load (g.pit, r, &err));
   snap_reader_free (r);
+  r = test_mangled_section (b, "pit", len, 24, 0x80); /* ch0 load time near INT64_MIN */
+  g_clear_error (&err);
+  g_assert_false (pit_load (g.pit, r, &err));
+  snap_reader_free (r);
   r = test_mangled_section (b, "pit", len, 2, 9); /* count > 0x10000 */
   g_clear_error (&err);
   g_assert_false (pit_load (g.pit, r, &err));

@@ -149,11 +149,13 @@ lapic_load (Lapic *l, SnapReader *r, GError **error)
   if (!snap_reader_check (r, error))
     return false;
   const uint64_t reserved = 0xfff00000000002ffull;
+  const int64_t far = INT64_MAX / 4; /* times stay clear of overflow */
   if ((base & reserved)
-      || (base & (LAPIC_BASE_ENABLE | LAPIC_BASE_X2APIC)) == LAPIC_BASE_X2APIC)
+      || (base & (LAPIC_BASE_ENABLE | LAPIC_BASE_X2APIC)) == LAPIC_BASE_X2APIC
+      || timer_start < -far || timer_start > far || deadline_ns < -far || deadline_ns > far)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                   "section %s: invalid APIC base 0x%" G_GINT64_MODIFIER "x", name, base);
+                   "section %s: invalid APIC base or timer state", name);
       return false;
     }
   l->apic_base = base; /* first: the page is read in the loaded mode */

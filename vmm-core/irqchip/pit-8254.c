@@ -533,10 +533,18 @@ pit_save (Pit8254 *pit, SnapWriter *w)
   snap_section_end (w);
 }
 
+/* Virtual times in a snapshot: far from overflow when subtracted. */
+static bool
+time_valid (int64_t t)
+{
+  return t >= -(INT64_MAX / 4) && t <= INT64_MAX / 4;
+}
+
 static bool
 channel_valid (const PitChannel *c)
 {
-  bool count_ok = c->count >= 1 && c->count <= 0x10000;
+  bool count_ok = c->count >= 1 && c->count <= 0x10000 && time_valid (c->count_load_time)
+                  && time_valid (c->gate_off_time) && time_valid (c->next_irq);
   return count_ok && c->count_latched <= RW_WORD0 && c->status_latched <= 1
          && c->read_state >= RW_LSB && c->read_state <= RW_WORD1
          && c->write_state >= RW_LSB && c->write_state <= RW_WORD1 && c->rw_mode >= RW_LSB
