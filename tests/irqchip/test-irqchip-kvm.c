@@ -112,6 +112,10 @@ test_pit (void)
   test_clock_to (&clock, 7777777);
   for (unsigned ch = 0; ch < 3; ch++)
     g_assert_cmpuint (pit_get_count (a, ch), ==, pit_get_count (b, ch));
+  struct kvm_pit_state2 bad = k;
+  bad.channels[0].count_load_time = INT64_MIN; /* hostile: no overflow, refused */
+  g_assert_false (pit_from_kvm (b, &bad, offset, &err));
+  g_clear_error (&err);
   k.channels[1].mode = 9;
   g_assert_false (pit_from_kvm (b, &k, offset, &err));
   pit_free (a);

@@ -122,7 +122,8 @@ pit_to_kvm (Pit8254 *pit, int64_t kvm_clock_offset, struct kvm_pit_state2 *out)
         .count_latched = c->count_latched, .status_latched = c->status_latched,
         .status = c->status, .read_state = c->read_state, .write_state = c->write_state,
         .write_latch = c->write_latch, .rw_mode = c->rw_mode, .mode = c->mode,
-        .bcd = c->bcd, .gate = c->gate, .count_load_time = load + kvm_clock_offset,
+        .bcd = c->bcd, .gate = c->gate,
+        .count_load_time = (int64_t) ((uint64_t) load + (uint64_t) kvm_clock_offset),
       };
     }
   if (pit->speaker_data)
@@ -146,7 +147,8 @@ pit_from_kvm (Pit8254 *pit, const struct kvm_pit_state2 *in, int64_t kvm_clock_o
   for (unsigned i = 0; i < 3; i++)
     {
       const struct kvm_pit_channel_state *k = &in->channels[i];
-      int64_t load = k->count_load_time - kvm_clock_offset;
+      /* Wrapping arithmetic: hostile values are caught by pit_load. */
+      int64_t load = (int64_t) ((uint64_t) k->count_load_time - (uint64_t) kvm_clock_offset);
       snap_put_u32 (w, k->count);
       snap_put_u16 (w, k->latched_count);
       snap_put_u8 (w, k->count_latched);
@@ -166,8 +168,8 @@ pit_from_kvm (Pit8254 *pit, const struct kvm_pit_state2 *in, int64_t kvm_clock_o
       if (i == 0 && (k->mode == 0 || k->mode == 1) && k->count)
         {
           /* OUT of a one-shot already past terminal count holds IRQ0 high. */
-          int64_t elapsed = now - load;
-          out0 = elapsed > 0
+          int64_t elapsed;
+          out0 = !__builtin_sub_overflow (now, load, &elapsed) && elapsed > 0
                  && (unsigned __int128) elapsed * PIT_FREQ_HZ / 1000000000u >= k->count;
         }
     }
