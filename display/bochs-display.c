@@ -396,6 +396,18 @@ bochs_display_destroy (BochsDisplay *dev)
   dev->vram_fd = -1;
 }
 
+bool
+bochs_display_assign_bars (BochsDisplay *dev, uint32_t vram_addr, uint32_t mmio_addr)
+{
+  if ((vram_addr & (dev->vram_size - 1)) || (mmio_addr & (BOCHS_MMIO_SIZE - 1)))
+    return false;
+  pci_device_config_write (&dev->pci, PCI_BAR0, 4, vram_addr);
+  pci_device_config_write (&dev->pci, PCI_BAR0 + 8, 4, mmio_addr);
+  uint32_t cmd = pci_device_config_read (&dev->pci, PCI_COMMAND, 2);
+  pci_device_config_write (&dev->pci, PCI_COMMAND, 2, cmd | PCI_COMMAND_MEMORY);
+  return true;
+}
+
 void
 bochs_display_surface (BochsDisplay *dev, DisplaySurface *out)
 {

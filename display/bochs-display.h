@@ -106,6 +106,13 @@ uint16_t bochs_dispi_read (BochsDisplay *dev, unsigned index);
 void bochs_dispi_write (BochsDisplay *dev, unsigned index, uint16_t value);
 extern const IoOps bochs_display_mmio_ops; /* BAR 2, offsets from its base */
 
+/* For direct boot (no firmware to assign BARs): programs BAR 0 (VRAM) and
+ * BAR 2 (MMIO) and enables memory decoding, as firmware would, so the
+ * framebuffer has an address for screen_info. Call after
+ * pci_host_add_device; addresses must be aligned to the BAR sizes (e.g.
+ * 0xC0000000 and 0xC1000000). False on a misaligned address. */
+bool bochs_display_assign_bars (BochsDisplay *dev, uint32_t vram_addr, uint32_t mmio_addr);
+
 /* The current surface (device lock held) and the source for the hub. */
 void bochs_display_surface (BochsDisplay *dev, DisplaySurface *out);
 DisplaySource bochs_display_source (BochsDisplay *dev);

@@ -184,6 +184,31 @@ test_pci (Fixture *f, gconstpointer data)
 }
 
 static void
+test_assign_bars (Fixture *f, gconstpointer data)
+{
+  BootDisplayInfo bi;
+  g_assert_false (bochs_display_boot_info (&f->dev, &bi)); /* no address yet */
+  g_assert_false (bochs_display_assign_bars (&f->dev, 0xc0100000, 0xc1000000));
+  g_assert_true (bochs_display_assign_bars (&f->dev, 0xc0000000, 0xc1000000));
+  g_assert_cmpuint (f->ram_maps, ==, 1);
+  g_assert_cmphex (f->ram_gpa, ==, 0xc0000000);
+  uint64_t v;
+  g_assert_true (io_bus_read (&f->mmio, 0xc1000500, 2, &v));
+  g_assert_cmphex (v, ==, 0xb0c5);
+  g_assert_true (bochs_display_boot_info (&f->dev, &bi));
+  g_assert_cmphex (bi.lfb_base, ==, 0xc0000000);
+  g_assert_cmpuint (bi.width, ==, 1024);
+  g_assert_cmpuint (bi.height, ==, 768);
+  g_assert_cmpuint (bi.depth, ==, 32);
+  g_assert_cmpuint (bi.stride, ==, 4096);
+  g_assert_cmpuint (bi.lfb_size, ==, 16u << 20);
+  g_assert_cmpuint (bi.red_pos, ==, 16);
+  g_assert_cmpuint (bi.green_pos, ==, 8);
+  g_assert_cmpuint (bi.blue_pos, ==, 0);
+  g_assert_cmpuint (bi.rsvd_size, ==, 8);
+}
+
+static void
 test_hostile_modes (Fixture *f, gconstpointer data)
 {
   vmm_log_set_quiet (TRUE);
@@ -397,6 +422,7 @@ main (int argc, char **argv)
 #define ADD(p, fn) g_test_add (p, Fixture, NULL, fixture_setup, fn, fixture_teardown)
   ADD ("/bochs-display/power-on", test_power_on);
   ADD ("/bochs-display/pci", test_pci);
+  ADD ("/bochs-display/assign-bars", test_assign_bars);
   ADD ("/bochs-display/hostile-modes", test_hostile_modes);
   ADD ("/bochs-display/save-load", test_save_load);
   ADD ("/bochs-display/screenshot", test_screenshot);
