@@ -159,11 +159,14 @@ test_sdl_window (void)
 {
   const char *tools[] = { "Xvfb", "xdotool", "import" };
   for (size_t i = 0; i < G_N_ELEMENTS (tools); i++)
-    if (!g_find_program_in_path (tools[i]))
-      {
-        g_test_skip_printf ("%s is not installed", tools[i]);
-        return;
-      }
+    {
+      g_autofree char *found = g_find_program_in_path (tools[i]);
+      if (!found)
+        {
+          g_test_skip_printf ("%s is not installed", tools[i]);
+          return;
+        }
+    }
   if (!start_xvfb ())
     {
       g_test_skip ("could not start Xvfb");
