@@ -11,6 +11,7 @@
 #             reports the device nodes the drivers made.
 #   shell     no poweroff: commands typed on the serial port reach a login
 #             shell with job control; its "poweroff" shuts the guest down.
+#   serial1   no UART at ttyS0, console=ttyS1: the login shell moves to ttyS1.
 #   acpi      button+evdev loaded: an ACPI power-button press (qemu's
 #             system_powerdown) powers the guest off through acpid.
 # Exit 0 on success, 1 on failure (with the console tail), 77 to skip.
@@ -54,7 +55,7 @@ start_qemu () {
   append=$1; shift
   mkfifo "$tmp/in" || fail "mkfifo failed"
   exec 3<>"$tmp/in"
-  timeout -k 5 "$limit" qemu-system-x86_64 -accel tcg -m 512 -nographic -no-reboot \
+  timeout -k 5 "$limit" qemu-system-x86_64 -accel tcg -m 512 ${console_args:--nographic} -no-reboot \
     -kernel "$kernel" -initrd "$initrd" -append "$append" "$@" \
     <"$tmp/in" >"$log" 2>&1 &
   qpid=$!
@@ -159,6 +160,21 @@ case $mode in
     echo "serial shell with job control, a shell on tty1, clean poweroff from the shell"
     ;;
 
+  serial1)
+    console_args="-display none -serial none -chardev stdio,id=ser1 -device isa-serial,chardev=ser1,index=1"
+    start_qemu "console=ttyS1"
+    wait_for "$marker"
+    wait_for 'vireo-demo:'
+    printf '%s\n' 'echo TTY=$(tty) FLAGS=$-' >&3
+    wait_for '^TTY='
+    printf 'poweroff\n' >&3
+    wait_qemu
+    check_one_marker
+    tr -d '\r' <"$log" >"$tmp/console.txt"
+    grep -q '^TTY=/dev/ttyS1 FLAGS=[a-zA-Z]*m' "$tmp/console.txt" || fail "no job-control shell on ttyS1"
+    echo "without a UART at ttyS0 the shell runs on the console's ttyS1"
+    ;;
+
   acpi)
     start_qemu "console=ttyS0 vireo.modules=button,evdev"
     wait_for "$marker"
@@ -173,7 +189,7 @@ case $mode in
     ;;
 
   *)
-    echo "usage: qemu-boot.sh poweroff|modules|shell|acpi VMLINUZ INITRD GUEST_INFO" >&2
+    echo "usage: qemu-boot.sh poweroff|modules|shell|serial1|acpi VMLINUZ INITRD GUEST_INFO" >&2
     exit 1
     ;;
 esac
