@@ -3,6 +3,7 @@
  * machine_run with status 0. Skips without a usable /dev/kvm. */
 #include <string.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 
 #include "hostdrv/host-caps.h"
 #include "vmm-core/machine.h"
@@ -168,6 +169,45 @@ test_pause_state_dirty (void)
 }
 
 static void
+test_power_button (void)
+{
+  if (!kvm_usable ())
+    return;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("vireo-pwrbtn-XXXXXX", NULL);
+  g_autofree char *serial_path = g_build_filename (dir, "serial", NULL);
+  g_autofree char *serial = g_strconcat ("file:", serial_path, NULL);
+  MachineConfig cfg = { .ram_size = 64 << 20, .cpus = 1,
+                        .guest_elf = g_getenv ("VIREO_GUEST_POWER_BUTTON"), .serial = serial,
+                        .engine = ENGINE_KIND_KVM, .test_device = true };
+  Machine *m = machine_new (&cfg, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (machine_start (m, &error));
+  GThread *runner = g_thread_new ("run", run_thread, m);
+
+  gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  bool waiting = false;
+  while (!waiting && g_get_monotonic_time () < deadline)
+    {
+      g_autofree char *text = NULL;
+      waiting = g_file_get_contents (serial_path, &text, NULL, NULL)
+                && strstr (text, "waiting for the power button");
+      if (!waiting)
+        g_usleep (10000);
+    }
+  g_assert_true (waiting);
+  g_assert_true (machine_press_power_button (m)); /* the guest listens */
+  g_assert_cmpint (GPOINTER_TO_INT (g_thread_join (runner)), ==, MACHINE_EXIT_POWEROFF);
+
+  g_autofree char *text = NULL;
+  g_assert_true (g_file_get_contents (serial_path, &text, NULL, NULL));
+  g_assert_nonnull (strstr (text, "pressed, shutting down"));
+  machine_free (m);
+  g_unlink (serial_path);
+  g_rmdir (dir);
+}
+
+static void
 test_bad_input (void)
 {
   g_autoptr (GError) error = NULL;
@@ -194,6 +234,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/machine-kvm/pause-state-dirty", test_pause_state_dirty);
+  g_test_add_func ("/machine-kvm/power-button", test_power_button);
   g_test_add_func ("/machine-kvm/bad-input", test_bad_input);
   return g_test_run ();
 }
