@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string.h>
+#include <glib.h>
 
 #include "vmm-core/cpu/simd.h"
 
