@@ -8,6 +8,8 @@
 void
 cpu_init (SoftCpu *c)
 {
+  if (!c->dcache)
+    c->dcache = g_new0 (DecodeCacheEntry, DCACHE_SIZE);
   c->delivering = -1;
   c->tsc_hz = 2000000000ull;
   mmu_flush (c, true);
@@ -154,22 +156,77 @@ lock_ok (const DecodedInsn *d)
   return false;
 }
 
+/* Decoded instruction at RIP: from the cache when the bytes still match. */
+static const DecodedInsn *
+fetch_decoded (SoftCpu *c, DecodedInsn *tmp)
+{
+  uint64_t rip = c->st.rip;
+  const CpuSegment *cs = &c->st.seg[CPU_SEG_CS];
+  bool flat = c->mode64 || (cs->base == 0 && cs->limit == 0xffffffff && c->code_size == 4);
+  if (G_UNLIKELY (!flat || !c->dcache))
+    {
+      cpu_decode (c, tmp);
+      return tmp;
+    }
+  uint64_t lin = c->mode64 ? rip : rip & 0xffffffff;
+  uint32_t mode = c->mode64 ? 1 : 2;
+  TlbEntry *e = tlb_probe (c, lin, ACC_FETCH, c->cpl == 3);
+  unsigned off = lin & 0xfff;
+  DecodeCacheEntry *ce = &c->dcache[(lin ^ (lin >> DCACHE_BITS)) & (DCACHE_SIZE - 1)];
+  if (G_LIKELY (e && e->host))
+    {
+      const uint8_t *code = e->host + off;
+      if (ce->lin == lin && ce->mode == mode)
+        {
+          if (G_LIKELY (off <= 4096 - 16))
+            {
+              /* Compare the instruction's bytes as two masked words. */
+              uint64_t w0, w1, c0, c1;
+              memcpy (&w0, code, 8);
+              memcpy (&w1, code + 8, 8);
+              memcpy (&c0, ce->bytes, 8);
+              memcpy (&c1, ce->bytes + 8, 8);
+              unsigned len = ce->d.len;
+              uint64_t m0 = len >= 8 ? ~0ull : (1ull << (len * 8)) - 1;
+              uint64_t m1 = len <= 8 ? 0 : len >= 16 ? ~0ull : (1ull << ((len - 8) * 8)) - 1;
+              if (((w0 ^ c0) & m0) == 0 && ((w1 ^ c1) & m1) == 0)
+                return &ce->d;
+            }
+          else if (off + ce->d.len <= 4096 && memcmp (ce->bytes, code, ce->d.len) == 0)
+            return &ce->d;
+        }
+      cpu_decode (c, tmp);
+      if (off + tmp->len <= 4096)
+        {
+          ce->lin = lin;
+          ce->mode = mode;
+          memcpy (ce->bytes, code, tmp->len);
+          ce->d = *tmp;
+        }
+      return tmp;
+    }
+  cpu_decode (c, tmp);
+  return tmp;
+}
+
 void
 cpu_step_one (SoftCpu *c)
 {
-  DecodedInsn d;
+  DecodedInsn tmp;
   c->insn_rip = c->st.rip;
-  cpu_decode (c, &d);
+  const DecodedInsn *dp = fetch_decoded (c, &tmp);
+  #define d (*dp)
   uint64_t next = c->st.rip + d.len;
   if (!c->mode64)
     next &= c->code_size == 2 ? 0xffff : 0xffffffff;
   c->next_rip = next;
-  if ((d.flags & DI_LOCK) && !lock_ok (&d))
+  if ((d.flags & DI_LOCK) && !lock_ok (dp))
     cpu_raise_ud (c);
   bool tf = c->st.rflags & FL_TF;
-  c->cur = &d;
+  c->cur = dp;
   c->st.rip = next;
-  d.fn (c, &d);
+  d.fn (c, dp);
+  #undef d
   c->icount++;
   if (tf && !c->stop)
     {

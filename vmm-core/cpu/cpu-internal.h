@@ -90,7 +90,7 @@ struct DecodedInsn {
 };
 
 /* Direct-mapped TLB: a hit is tag compare + permission bit + add. */
-#define TLB_BITS 8
+#define TLB_BITS 10
 #define TLB_SIZE (1u << TLB_BITS)
 enum {
   TLB_R_SUP = 1u << 0, TLB_R_USR = 1u << 1, TLB_W_SUP = 1u << 2, TLB_W_USR = 1u << 3,
@@ -102,6 +102,18 @@ typedef struct TlbEntry {
   uint64_t phys;     /* guest-physical page address */
   uint32_t perm;
 } TlbEntry;
+
+/* Decoded-instruction cache, direct-mapped by linear RIP. An entry is used
+ * only if the code bytes in memory still equal the cached ones, so
+ * self-modifying code, other vCPUs and DMA need no invalidation. */
+#define DCACHE_BITS 12
+#define DCACHE_SIZE (1u << DCACHE_BITS)
+typedef struct DecodeCacheEntry {
+  uint64_t lin;
+  uint32_t mode;      /* decode mode key; 0 = empty */
+  uint8_t bytes[16];
+  DecodedInsn d;
+} DecodeCacheEntry;
 
 typedef struct MemSlot {
   uint64_t gpa, size;
@@ -159,6 +171,7 @@ struct SoftCpu {
   bool tlb_has_large;     /* a large page is cached: INVLPG flushes all */
 
   TlbEntry tlb[TLB_SIZE];
+  DecodeCacheEntry *dcache; /* DCACHE_SIZE entries */
 
   /* Current instruction. */
   uint64_t insn_rip;
@@ -188,6 +201,15 @@ struct SoftCpu {
   FILE *trace;
   uint64_t icount;
 };
+
+static inline TlbEntry *
+tlb_probe (SoftCpu *c, uint64_t lin, AccessKind kind, bool user)
+{
+  TlbEntry *e = &c->tlb[(lin >> 12) & (TLB_SIZE - 1)];
+  if (G_LIKELY (e->tag == (lin >> 12) + 1 && (e->perm & (1u << (kind * 2 + user)))))
+    return e;
+  return NULL;
+}
 
 static inline FxState *
 cpu_fx (SoftCpu *c)
@@ -254,8 +276,8 @@ uint8_t *phys_host (SoftCpu *c, uint64_t gpa, uint64_t len);
 uint64_t phys_read (SoftCpu *c, uint64_t gpa, unsigned size);
 void phys_write (SoftCpu *c, uint64_t gpa, unsigned size, uint64_t v);
 /* Linear memory at CPL (or supervisor for implicit system accesses). */
-uint64_t lin_read (SoftCpu *c, uint64_t lin, unsigned size);
-void lin_write (SoftCpu *c, uint64_t lin, unsigned size, uint64_t v);
+uint64_t lin_read_slow (SoftCpu *c, uint64_t lin, unsigned size);
+void lin_write_slow (SoftCpu *c, uint64_t lin, unsigned size, uint64_t v);
 uint64_t lin_read_sys (SoftCpu *c, uint64_t lin, unsigned size);
 void lin_write_sys (SoftCpu *c, uint64_t lin, unsigned size, uint64_t v);
 void lin_read_buf (SoftCpu *c, uint64_t lin, void *buf, unsigned len, bool sys);
@@ -268,9 +290,20 @@ unsigned lin_fetch (SoftCpu *c, uint64_t lin, uint8_t *buf, unsigned max);
 
 /* ---- segment.c ---- */
 /* Segment-relative offset → linear, with limit/canonical checks. */
-uint64_t seg_lin (SoftCpu *c, unsigned seg, uint64_t off, unsigned size, AccessKind kind);
-uint64_t seg_read (SoftCpu *c, unsigned seg, uint64_t off, unsigned size);
-void seg_write (SoftCpu *c, unsigned seg, uint64_t off, unsigned size, uint64_t v);
+uint64_t seg_lin_slow (SoftCpu *c, unsigned seg, uint64_t off, unsigned size, AccessKind kind);
+bool canonical (uint64_t a);
+static inline uint64_t
+seg_lin (SoftCpu *c, unsigned seg, uint64_t off, unsigned size, AccessKind kind)
+{
+  if (G_LIKELY (c->mode64))
+    {
+      uint64_t lin = off + (seg >= CPU_SEG_FS ? c->st.seg[seg].base : 0);
+      if (G_LIKELY ((uint64_t) (((int64_t) lin << 16) >> 16) == lin
+                    && (uint64_t) (((int64_t) (lin + size - 1) << 16) >> 16) == lin + size - 1))
+        return lin;
+    }
+  return seg_lin_slow (c, seg, off, size, kind);
+}
 /* MOV/POP Sreg, LDS...: loads with all protected-mode checks. */
 void seg_load (SoftCpu *c, unsigned seg, uint16_t sel);
 void seg_load_real (SoftCpu *c, unsigned seg, uint16_t sel);
@@ -369,3 +402,69 @@ void cpu_pio_out (SoftCpu *c, uint16_t port, unsigned size, uint64_t v);
 /* cpu-sandbox.c: decoder length at RIP for tests, or -(vector + 1). */
 typedef struct CpuSandbox CpuSandbox;
 int cpu_sandbox_insn_length (CpuSandbox *sb);
+
+/* Fast paths: TLB hit on a RAM page, access within the page. */
+static inline uint64_t
+host_load (const uint8_t *p, unsigned size)
+{
+  switch (size)
+    {
+    case 1: return *p;
+    case 2: { uint16_t v; __builtin_memcpy (&v, p, 2); return v; }
+    case 4: { uint32_t v; __builtin_memcpy (&v, p, 4); return v; }
+    default: { uint64_t v; __builtin_memcpy (&v, p, 8); return v; }
+    }
+}
+
+static inline void
+host_store (uint8_t *p, unsigned size, uint64_t v)
+{
+  switch (size)
+    {
+    case 1: *p = v; break;
+    case 2: { uint16_t x = v; __builtin_memcpy (p, &x, 2); break; }
+    case 4: { uint32_t x = v; __builtin_memcpy (p, &x, 4); break; }
+    default: __builtin_memcpy (p, &v, 8); break;
+    }
+}
+
+static inline uint64_t
+lin_read (SoftCpu *c, uint64_t lin, unsigned size)
+{
+  if (c->long_mode || lin <= 0xffffffffull)
+    {
+      TlbEntry *e = tlb_probe (c, lin, ACC_READ, c->cpl == 3);
+      if (G_LIKELY (e && e->host && (lin & 0xfff) + size <= 0x1000))
+        return host_load (e->host + (lin & 0xfff), size);
+    }
+  return lin_read_slow (c, lin, size);
+}
+
+static inline void
+lin_write (SoftCpu *c, uint64_t lin, unsigned size, uint64_t v)
+{
+  if (c->long_mode || lin <= 0xffffffffull)
+    {
+      TlbEntry *e = tlb_probe (c, lin, ACC_WRITE, c->cpl == 3);
+      if (G_LIKELY (e && e->host && (lin & 0xfff) + size <= 0x1000))
+        {
+          host_store (e->host + (lin & 0xfff), size, v);
+          return;
+        }
+    }
+  lin_write_slow (c, lin, size, v);
+}
+
+/* Segment-relative access: 64-bit mode needs no limit checks, only the
+ * FS/GS base and a canonical check. */
+static inline uint64_t
+seg_read (SoftCpu *c, unsigned seg, uint64_t off, unsigned size)
+{
+  return lin_read (c, seg_lin (c, seg, off, size, ACC_READ), size);
+}
+
+static inline void
+seg_write (SoftCpu *c, unsigned seg, uint64_t off, unsigned size, uint64_t v)
+{
+  lin_write (c, seg_lin (c, seg, off, size, ACC_WRITE), size, v);
+}

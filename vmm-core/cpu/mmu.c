@@ -357,13 +357,13 @@ lin_write_mode (SoftCpu *c, uint64_t lin, unsigned size, uint64_t v, bool user)
 }
 
 uint64_t
-lin_read (SoftCpu *c, uint64_t lin, unsigned size)
+lin_read_slow (SoftCpu *c, uint64_t lin, unsigned size)
 {
   return lin_read_mode (c, lin, size, cpl_user (c));
 }
 
 void
-lin_write (SoftCpu *c, uint64_t lin, unsigned size, uint64_t v)
+lin_write_slow (SoftCpu *c, uint64_t lin, unsigned size, uint64_t v)
 {
   lin_write_mode (c, lin, size, v, cpl_user (c));
 }

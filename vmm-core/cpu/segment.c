@@ -15,7 +15,7 @@ seg_fault (SoftCpu *c, unsigned seg, uint32_t err)
 }
 
 uint64_t
-seg_lin (SoftCpu *c, unsigned seg, uint64_t off, unsigned size, AccessKind kind)
+seg_lin_slow (SoftCpu *c, unsigned seg, uint64_t off, unsigned size, AccessKind kind)
 {
   const CpuSegment *s = &c->st.seg[seg];
   if (c->mode64)
@@ -47,17 +47,6 @@ seg_lin (SoftCpu *c, unsigned seg, uint64_t off, unsigned size, AccessKind kind)
   return (s->base + off) & 0xffffffff;
 }
 
-uint64_t
-seg_read (SoftCpu *c, unsigned seg, uint64_t off, unsigned size)
-{
-  return lin_read (c, seg_lin (c, seg, off, size, ACC_READ), size);
-}
-
-void
-seg_write (SoftCpu *c, unsigned seg, uint64_t off, unsigned size, uint64_t v)
-{
-  lin_write (c, seg_lin (c, seg, off, size, ACC_WRITE), size, v);
-}
 
 bool
 desc_fetch (SoftCpu *c, uint16_t sel, uint64_t *lo, uint64_t *hi, bool need_hi)
