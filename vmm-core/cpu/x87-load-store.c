@@ -70,22 +70,24 @@ to_bcd (FxState *fx, long double v, uint8_t *m, uint16_t *sw)
   return true;
 }
 
+/* FST/FSTP/FIST/FISTP/FBSTP to memory. Memory is written before any state
+ * changes, so a faulting store (the core may unwind from inside write())
+ * restarts cleanly. */
 static SimdResult
 store (SimdOp *op, X87MemFormat f, unsigned size, bool pop, bool bcd)
 {
   FxState *fx = op->fx;
-  uint16_t fsw0 = fx->fsw, sw = 0;
+  uint16_t sw = 0;
   uint8_t m[10];
+  bool underflow = x87_empty (fx, 0);
   long double v;
 
-  if (x87_empty (fx, 0))
+  if (underflow && !(fx->fcw & FSW_IE))
     {
-      if (!x87_stack_fault (fx, false))
-        return SIMD_OK;
-      v = x87_indefinite ();
+      x87_stack_fault (fx, false); /* unmasked: nothing is stored */
+      return SIMD_OK;
     }
-  else
-    v = x87_get (fx, 0);
+  v = underflow ? x87_indefinite () : x87_get (fx, 0);
   if (bcd)
     {
       if (!to_bcd (fx, v, m, &sw))
@@ -98,13 +100,15 @@ store (SimdOp *op, X87MemFormat f, unsigned size, bool pop, bool bcd)
     memcpy (m, &v, 10);
   else
     x87h_store (f, v, m, fx->fcw, &sw);
-  if (!x87_apply (fx, sw, FSW_C1))
+  if (underflow)
+    sw = 0; /* only the stack fault is reported */
+  bool stopped = sw & ~fx->fcw & (FSW_IE | FSW_ZE | FSW_DE);
+  if (!stopped && !op->h->write (op->h->cpu, op->in->addr, m, size))
+    return SIMD_FAULTED;
+  if (underflow)
+    x87_stack_fault (fx, false);
+  else if (!x87_apply (fx, sw, FSW_C1))
     return SIMD_OK;
-  if (!op->h->write (op->h->cpu, op->in->addr, m, size))
-    {
-      fx->fsw = fsw0;
-      return SIMD_FAULTED;
-    }
   if (pop)
     x87_pop (fx);
   return SIMD_OK;
