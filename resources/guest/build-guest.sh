@@ -51,6 +51,12 @@ outdir=$(cd "$outdir" && pwd) || die "cannot enter output directory $1"
 cache=$outdir/cache
 mkdir -p "$cache" 2>/dev/null || die "cannot create cache directory $cache"
 
+# One builder per OUTDIR at a time (a test may rerun it while ninja builds).
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$cache/lock" || die "cannot create $cache/lock"
+  flock 9 || die "cannot lock $cache/lock"
+fi
+
 work=""
 cleanup () {
   [ -n "$work" ] && rm -rf "$work"
@@ -149,9 +155,17 @@ bbdeb=$(fetch busybox-static "$bb_ver") || exit 1
 
 # --- Unpack --------------------------------------------------------------
 
+# unpack DEB DIR: a damaged cached package is dropped so the next run
+# downloads it again.
+unpack () {
+  if ! dpkg -x "$1" "$2" 2>"$work/dpkg.log"; then
+    rm -f "$1"
+    die "cannot unpack $1 (dpkg -x failed: $(head -n 1 "$work/dpkg.log"); removed it from the cache, run again)"
+  fi
+}
+unpack "$bbdeb" "$work/busybox"
 kroot=$work/kernel
-dpkg -x "$kdeb" "$kroot" 2>"$work/dpkg.log" || die "cannot unpack $kdeb (dpkg -x failed: $(head -n 1 "$work/dpkg.log"))"
-dpkg -x "$bbdeb" "$work/busybox" 2>"$work/dpkg.log" || die "cannot unpack $bbdeb (dpkg -x failed: $(head -n 1 "$work/dpkg.log"))"
+unpack "$kdeb" "$kroot"
 
 kver=$(ls "$kroot/lib/modules" 2>/dev/null | head -n 1)
 [ -n "$kver" ] && [ -f "$kroot/boot/vmlinuz-$kver" ] || die "unexpected layout in $kdeb (no lib/modules/VERSION with a matching boot/vmlinuz)"

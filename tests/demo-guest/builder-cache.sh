@@ -4,7 +4,8 @@
 # GUEST_DIR holds a built demo guest. Running the builder again must be a
 # cache hit that rewrites nothing. When the recorded versions differ (a
 # tampered stamp), it must rebuild, and from its cached packages alone: the
-# rebuild runs with downloads broken.
+# rebuild runs with downloads broken. A damaged cached package is a one-line
+# error that drops it from the cache and keeps the previous outputs.
 set -u
 
 builder=${1:-}
@@ -60,3 +61,18 @@ echo "ok rebuild from cached packages with downloads broken"
 out=$(/bin/sh "$builder" "$copy" 2>&1) || fail "third run failed: $out"
 [ "$out" = "build-guest: up to date (linux $kver)" ] || fail "rebuilt copy is not up to date: $out"
 echo "ok up to date after the rebuild"
+
+# 4. A damaged cached package (a fresh file, not a link to the real cache).
+bbdeb=$(ls "$copy"/cache/busybox-static_*.deb 2>/dev/null | head -n 1)
+[ -n "$bbdeb" ] || fail "no cached busybox-static package in the copy"
+rm -f "$bbdeb"
+head -c 2000 "$guest/cache/${bbdeb##*/}" >"$bbdeb" || fail "cannot write a damaged $bbdeb"
+sed -i 's/^busybox-package: .*/busybox-package: busybox-static 0.0-older/' "$copy/.stamp"
+APT_CONFIG="$tmp/apt.conf" http_proxy=http://127.0.0.1:9/ /bin/sh "$builder" "$copy" >/dev/null 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 1 ] || fail "damaged package: exit status $rc, expected 1"
+[ "$(wc -l <"$tmp/err" | tr -d ' ')" -eq 1 ] && grep -q '^build-guest: cannot unpack .*busybox-static' "$tmp/err" ||
+  fail "damaged package: unexpected stderr: $(cat "$tmp/err")"
+[ -e "$bbdeb" ] && fail "damaged package was left in the cache"
+cmp -s "$guest/vmlinuz" "$copy/vmlinuz" && gzip -t "$copy/initrd.img" || fail "a failed rebuild damaged the previous outputs"
+echo "ok damaged cache entry: $(cat "$tmp/err")"

@@ -41,7 +41,7 @@ expect_error () {
     left=$(cd "$outdir" && ls -A | grep -v '^cache$' | tr '\n' ' ')
     [ -z "$left" ] || fail "$name: left behind in OUTDIR: $left"
     if [ -d "$outdir/cache" ]; then
-      partial=$(find "$outdir/cache" -type f ! -name '*.deb' | tr '\n' ' ')
+      partial=$(find "$outdir/cache" -type f ! -name '*.deb' ! -name lock | tr '\n' ' ')
       [ -z "$partial" ] || fail "$name: partial files in the cache: $partial"
     fi
   fi
