@@ -468,3 +468,5 @@ seg_write (SoftCpu *c, unsigned seg, uint64_t off, unsigned size, uint64_t v)
 {
   lin_write (c, seg_lin (c, seg, off, size, ACC_WRITE), size, v);
 }
+/* Runs with exceptions delivered through the IDT (0 stop_rip, 1 HLT, 2 shutdown, 3 budget). */
+int cpu_sandbox_run_system (CpuSandbox *sb, unsigned max, uint64_t stop_rip);

@@ -131,3 +131,38 @@ cpu_sandbox_insn_length (CpuSandbox *sb)
   c->jb_valid = false;
   return d.len;
 }
+
+/* For system tests: run up to `max` instructions with exceptions delivered
+ * through the guest's IDT (as in a booted guest) until RIP == stop_rip.
+ * Returns 0 at stop_rip, 1 on HLT, 2 on triple fault (shutdown), 3 when
+ * max ran out. */
+int
+cpu_sandbox_run_system (CpuSandbox *sb, unsigned max, uint64_t stop_rip)
+{
+  SoftCpu *c = &sb->cpu;
+  c->sandbox = false;
+  mmu_flush (c, true);
+  cpu_update_mode (c);
+  int ret = 3;
+  for (unsigned i = 0; i < max; i++)
+    {
+      if (c->st.rip == stop_rip)
+        {
+          ret = 0;
+          break;
+        }
+      SoftStop r = cpu_run (c, 1);
+      if (r == SOFT_STOP_HLT)
+        {
+          ret = 1;
+          break;
+        }
+      if (r == SOFT_STOP_SHUTDOWN)
+        {
+          ret = 2;
+          break;
+        }
+    }
+  c->sandbox = true;
+  return ret;
+}
