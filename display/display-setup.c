@@ -76,7 +76,10 @@ display_setup_new (PciHost *pci, IoBus *pio, GMutex *device_lock, I8042 *kbc,
   return ds;
 
 fail:
-  display_setup_free (ds);
+  /* The device is plugged into the host bridge, which has no unplug: it
+   * stays (the caller gives up on the machine); only the rest goes. */
+  display_setup_stop (ds);
+  spice_options_clear (&ds->spice_opts);
   return NULL;
 }
 
@@ -92,6 +95,14 @@ display_setup_stop (DisplaySetup *ds)
       vmm_display_stop (ds->hub);
       g_clear_pointer (&ds->hub, vmm_display_free);
     }
+  /* The port bus goes with the machine: leave it now. */
+  if (ds->device.pio)
+    {
+      g_mutex_lock (ds->device_lock);
+      io_bus_unregister (ds->device.pio, BOCHS_DISPI_IOPORT_INDEX, &ds->device);
+      ds->device.pio = NULL;
+      g_mutex_unlock (ds->device_lock);
+    }
 }
 
 void
@@ -102,7 +113,8 @@ display_setup_free (DisplaySetup *ds)
   display_setup_stop (ds);
   spice_options_clear (&ds->spice_opts);
   /* The PCI function is part of the host bridge until the machine goes:
-   * free this only after machine_free (display_setup_stop before it). */
+   * free this only after machine_free (display_setup_stop before it). The
+   * device lock may be gone by now: touch nothing of the machine's. */
   bochs_display_destroy (&ds->device);
   g_free (ds);
 }

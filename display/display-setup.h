@@ -54,7 +54,8 @@ typedef struct DisplaySetup {
  * when a front end cannot start; nothing is left half-built. */
 DisplaySetup *display_setup_new (PciHost *pci, IoBus *pio, GMutex *device_lock, I8042 *kbc,
                                  const DisplaySetupOptions *opts, GError **error);
-/* Closes the window and the SPICE server and stops the hub. */
+/* Closes the window and the SPICE server, stops the hub and leaves the
+ * port bus (device lock not held). */
 void display_setup_stop (DisplaySetup *ds);
 /* Stops (if needed) and frees the device; after machine_free. */
 void display_setup_free (DisplaySetup *ds);
