@@ -6,13 +6,15 @@
  * instruction and operand values, XMM/MXCSR/MMX, the data page, and the
  * fault class (#DE, #GP, #UD, #XM) must agree, and the engine's RIP must
  * be just past the instruction. Classes: integer ALU, shifts/rotates, bit
- * operations, string operations, multiply/divide, flags, SSE, SSE2 (+MMX).
+ * operations, string operations, multiply/divide, flags, SSE, SSE2 (+MMX),
+ * and x87 (FPU state compared through the FXSAVE image).
  * A failing case prints its bytes, inputs and both outputs. */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "diff-sse-cases.h"
+#include "diff-x87-cases.h"
 #include "vmm-core/cpu/cpu-sandbox.h"
 #include "vmm-core/log.h"
 
@@ -690,6 +692,79 @@ test_sse2 (void)
     }
 }
 
+/* x87: the host runs with the state FXRSTORed, the engine with the same
+ * image as CpuState.fxsave; FPU state, RAX, flags and memory compared. */
+static void
+test_x87 (void)
+{
+  static FxState host_fx;
+  static uint8_t page[DIFF_DATA_SIZE];
+  Stats st = { 0 };
+
+  if (!setup ())
+    return;
+  for (unsigned n = 0; n < 20000; n++)
+    {
+      X87Case c;
+      DiffRegs in, eng;
+      uint64_t hio[3], rip;
+      static uint8_t eng_page[DIFF_DATA_SIZE];
+
+      diff_x87_make (rng, &c);
+      memcpy (page, init_page, sizeof page);
+      memcpy (page, c.data, sizeof c.data);
+      host_fx = c.fx;
+      memcpy (hio, c.io, sizeof hio);
+      memcpy (diff_host_data (), page, sizeof page);
+      int sig = diff_host_run_fx (&host_fx, hio, c.bytes, c.len);
+
+      random_regs (&in);
+      in.gpr[0] = c.io[0];
+      in.gpr[3] = c.io[1];
+      in.rflags = c.io[2];
+      CpuState *s = cpu_sandbox_state (sb);
+      FxState *efx = (FxState *) s->fxsave;
+      /* engine_run resets the FPU; load the case's x87 state afterwards */
+      uint8_t *mem = cpu_sandbox_mem (sb);
+      memcpy (mem + DIFF_CODE_ADDR, c.bytes, c.len);
+      memset (mem + DIFF_CODE_ADDR + c.len, 0x90, 16);
+      memcpy (mem + DIFF_DATA_ADDR, page, sizeof page);
+      uint64_t rsp = s->regs[CPU_REG_RSP];
+      memcpy (s->regs, in.gpr, sizeof in.gpr);
+      s->regs[CPU_REG_RSP] = rsp;
+      s->rip = DIFF_CODE_ADDR;
+      s->rflags = (in.rflags & ~UINT64_C (0x200)) | 2;
+      *efx = c.fx;
+      int vec = cpu_sandbox_step (sb);
+      rip = s->rip;
+      memcpy (eng.gpr, s->regs, sizeof eng.gpr);
+      eng.rflags = s->rflags;
+      memcpy (eng_page, mem + DIFF_DATA_ADDR, sizeof eng_page);
+
+      st.total++;
+      st.faulted += sig != -1;
+      bool ok = sig == signal_of_vector (vec);
+      if (ok && sig == -1)
+        ok = rip == DIFF_CODE_ADDR + c.len
+             && diff_x87_same (&host_fx, efx, diff_x87_fsw_ignore (&c)) && hio[0] == eng.gpr[0]
+             && !((hio[2] ^ eng.rflags) & FL_ALL) && !memcmp (diff_host_data (), eng_page, 64);
+      if (!ok && st.failed++ < 6)
+        {
+          uint64_t eio[3] = { eng.gpr[0], eng.gpr[3], eng.rflags };
+          printf ("# MISMATCH [x87]: host signal %d, engine vector %d, engine rip +%" G_GINT64_MODIFIER
+                  "d\n", sig, vec, rip - DIFF_CODE_ADDR);
+          print_bytes (c.bytes, c.len);
+          diff_x87_print ("input", &c.fx, c.io, c.data);
+          diff_x87_print ("host", &host_fx, hio, diff_host_data ());
+          diff_x87_print ("engine", efx, eio, eng_page);
+        }
+    }
+  printf ("# x87: %u cases, %u passed (%u faulted on the host, compared as fault class)\n",
+          st.total, st.total - st.failed, st.faulted);
+  if (st.failed)
+    g_test_fail_printf ("x87: %u of %u cases differ from the host", st.failed, st.total);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -702,6 +777,7 @@ main (int argc, char **argv)
   g_test_add_func ("/diff/flags", test_flags);
   g_test_add_func ("/diff/sse", test_sse);
   g_test_add_func ("/diff/sse2-mmx", test_sse2);
+  g_test_add_func ("/diff/x87", test_x87);
   int r = g_test_run ();
   cpu_sandbox_free (sb);
   if (rng)
