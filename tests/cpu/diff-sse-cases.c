@@ -81,6 +81,7 @@ const DiffSseOp diff_sse_ops[] = {
   OP ("pmaxsw mm", N, 0xee, M, M, 8, DC_SSE, DV_INT, 0),
   OP ("psadbw mm", N, 0xf6, M, M, 8, DC_SSE, DV_INT, 0),
   OP ("movntq", N, 0xe7, M, M, 8, DC_SSE, DV_INT, DF_MEMONLY),
+  OP ("maskmovq", N, 0xf7, M, M, 0, DC_SSE, DV_INT, DF_REGONLY),
   { "ldmxcsr", N, 0xae, G, G, 4, DC_SSE, DV_INT, DF_MEMONLY, 2 + 1 },
   { "stmxcsr", N, 0xae, G, G, 4, DC_SSE, DV_INT, DF_MEMONLY, 3 + 1 },
 
@@ -213,6 +214,7 @@ const DiffSseOp diff_sse_ops[] = {
   OP ("pmuludq", P, 0xf4, X, X, 16, DC_SSE2, DV_INT, 0),
   OP ("pmaddwd", P, 0xf5, X, X, 16, DC_SSE2, DV_INT, 0),
   OP ("psadbw", P, 0xf6, X, X, 16, DC_SSE2, DV_INT, 0),
+  OP ("maskmovdqu", P, 0xf7, X, X, 0, DC_SSE2, DV_INT, DF_REGONLY),
   OP ("psubb", P, 0xf8, X, X, 16, DC_SSE2, DV_INT, 0),
   OP ("psubw", P, 0xf9, X, X, 16, DC_SSE2, DV_INT, 0),
   OP ("psubd", P, 0xfa, X, X, 16, DC_SSE2, DV_INT, 0),
@@ -461,7 +463,15 @@ diff_sse_make (const DiffSseOp *op, GRand *r, DiffCase *c)
         }
     }
 
-  /* Bytes. */
+  if (op->op == 0xf7) /* MASKMOVQ/MASKMOVDQU store to [RDI] */
+    c->regs.gpr[7] = DIFF_DATA_ADDR + g_rand_int_range (r, 0, 49);
+
+  /* Bytes: now and then a redundant segment prefix, or a 66 before F3/F2
+   * (which then acts as the mandatory prefix), for the decoder. */
+  if (g_rand_int_range (r, 0, 16) == 0)
+    *b++ = g_rand_boolean (r) ? 0x3e : 0x2e;
+  if ((op->pfx == SIMD_PFX_F3 || op->pfx == SIMD_PFX_F2) && g_rand_int_range (r, 0, 8) == 0)
+    *b++ = 0x66;
   if (op->pfx == SIMD_PFX_66)
     *b++ = 0x66;
   else if (op->pfx == SIMD_PFX_F3)
@@ -469,7 +479,8 @@ diff_sse_make (const DiffSseOp *op, GRand *r, DiffCase *c)
   else if (op->pfx == SIMD_PFX_F2)
     *b++ = 0xf2;
   rex = 0x40 | (rex_w ? 8 : 0) | (reg >= 8 ? 4 : 0) | (rm >= 8 ? 1 : 0);
-  if (rex != 0x40 || g_rand_int_range (r, 0, 8) == 0)
+  bool has_rex = rex != 0x40 || g_rand_int_range (r, 0, 8) == 0;
+  if (has_rex)
     *b++ = rex;
   *b++ = 0x0f;
   *b++ = op->op;
@@ -491,9 +502,9 @@ diff_sse_make (const DiffSseOp *op, GRand *r, DiffCase *c)
 
   c->insn = (SimdInsn){
     .map = SIMD_MAP_0F, .opcode = op->op, .prefix = op->pfx, .mod = mem ? 0 : 3,
-    .reg = reg, .rm = rm, .rex_w = rex_w, .has_rex = c->bytes[op->pfx ? 1 : 0] >> 4 == 4,
+    .reg = reg, .rm = rm, .rex_w = rex_w, .has_rex = has_rex,
     .imm8 = imm, .op_size = rex_w ? 8 : 4, .mode64 = true,
-    .addr = mem ? c->regs.gpr[3] : 0, .rip = DIFF_CODE_ADDR,
+    .addr = mem ? c->regs.gpr[3] : op->op == 0xf7 ? c->regs.gpr[7] : 0, .rip = DIFF_CODE_ADDR,
   };
 }
 
