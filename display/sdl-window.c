@@ -74,6 +74,7 @@ on_update (DisplayListener *l, const DisplaySurface *s, const DisplayRect *rects
 {
   SdlWindow *w = (SdlWindow *) l;
   g_mutex_lock (&w->lock);
+  w->surface = *s; /* same geometry; after a page flip, new pixels */
   for (size_t i = 0; i < n; i++)
     {
       if (!w->dirty)
@@ -242,8 +243,14 @@ render (SdlWindow *w, bool present_anyway)
           w->settle_until = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
         }
     }
-  if (w->texture && dirty)
-    upload (w, &w->shown, r);
+  if (w->texture && dirty && display_surface_same_mode (&s, &w->shown))
+    upload (w, &s, r);
+  else if (w->texture && dirty && s.format == w->shown.format && s.width == w->shown.width
+           && s.height == w->shown.height && s.stride == w->shown.stride)
+    {
+      w->shown = s; /* page flip */
+      upload (w, &s, r);
+    }
 
   SDL_SetRenderDrawColor (w->renderer, 0, 0, 0, 255);
   SDL_RenderClear (w->renderer);

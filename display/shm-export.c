@@ -65,6 +65,12 @@ on_update (DisplayListener *l, const DisplaySurface *s, const DisplayRect *rects
 {
   DisplayShmExport *e = (DisplayShmExport *) l;
   g_mutex_lock (&e->lock);
+  if (s->offset != e->surface.offset)
+    {
+      /* Page flip: the app must look at another part of the memfd. */
+      e->surface = *s;
+      e->surface_pending = true;
+    }
   for (size_t i = 0; i < n; i++)
     damage_add (&e->acc, rects[i]);
   schedule (e);

@@ -161,10 +161,19 @@ vmm_display_refresh (VmmDisplay *d, int64_t now_ns)
   g_mutex_lock (&d->lock);
   if (!display_surface_same_mode (&s, &d->surface) || s.generation != d->surface.generation)
     {
+      bool same_geometry = s.format == d->surface.format && s.width == d->surface.width
+                           && s.height == d->surface.height && s.stride == d->surface.stride;
       d->surface = s;
-      damage_resize (&d->acc, s.width, s.height);
-      for (size_t i = 0; i < d->nlisteners; i++)
-        d->listeners[i]->surface_changed (d->listeners[i], &s);
+      if (same_geometry)
+        /* A page flip (the visible part of VRAM moved): listeners pick the
+         * new pixels up from the surface passed with the update. */
+        damage_add_all (&d->acc);
+      else
+        {
+          damage_resize (&d->acc, s.width, s.height);
+          for (size_t i = 0; i < d->nlisteners; i++)
+            d->listeners[i]->surface_changed (d->listeners[i], &s);
+        }
     }
   if (s.format != DISPLAY_FORMAT_NONE)
     {

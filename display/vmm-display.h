@@ -9,7 +9,8 @@
  *
  * Listeners (SDL window, SPICE server, the app's shared-memory export) get
  * surface_changed on a mode change (and when added) and update with merged
- * rectangles; both run on the hub's thread with the hub's listener lock held,
+ * rectangles and the current surface (after a page flip only its offset and
+ * data pointer differ from the one surface_changed gave: use update's); both run on the hub's thread with the hub's listener lock held,
  * so they must be quick (copy or queue, then return) and must not add or
  * remove listeners. The pixels stay in the device's memfd: a listener reads
  * s->data or maps s->fd itself.

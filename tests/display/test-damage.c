@@ -280,19 +280,30 @@ test_hub (void)
   g_assert_cmpuint (rec.updates, ==, 4);
   g_assert_cmpuint (rec.last[0].w, ==, 128);
 
+  /* Page flip: same geometry, new offset: no surface_changed, a full
+   * update carrying the new pixels. */
+  src.surface.offset = 4096;
+  src.surface.data = src.vram + 4096;
+  src.surface.generation++;
+  vmm_display_refresh (d, 150 * MS);
+  g_assert_cmpuint (rec.surfaces, ==, 2);
+  g_assert_cmpuint (rec.updates, ==, 5);
+  g_assert_cmpuint (rec.last[0].w, ==, 128);
+  g_assert_cmpuint (rec.last[0].h, ==, 256);
+
   /* Explicit damage from a producer. */
   vmm_display_damage (d, (DisplayRect){ 1, 2, 3, 4 });
   vmm_display_refresh (d, 200 * MS);
-  g_assert_cmpuint (rec.updates, ==, 5);
+  g_assert_cmpuint (rec.updates, ==, 6);
   g_assert_cmpuint (rec.last[0].x, ==, 1);
 
   /* The threaded refresh delivers damage on its own. */
   vmm_display_start (d);
-  src.vram[0] = 0x55;
-  for (int i = 0; i < 500 && vmm_display_update_count (d) < 6; i++)
+  src.surface.data[0] = 0x55;
+  for (int i = 0; i < 500 && vmm_display_update_count (d) < 7; i++)
     g_usleep (2000);
   vmm_display_stop (d);
-  g_assert_cmpuint (vmm_display_update_count (d), >=, 6);
+  g_assert_cmpuint (vmm_display_update_count (d), >=, 7);
 
   vmm_display_remove_listener (d, &rec.base);
   vmm_display_free (d);
