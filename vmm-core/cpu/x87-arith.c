@@ -20,11 +20,9 @@ compare_flags (FxState *fx, uint16_t cc)
 }
 
 /* kind is the ModRM reg field of D8/DC: 0 add, 1 mul, 2 com, 3 comp, 4 sub,
- * 5 subr, 6 div, 7 divr; dest = ST(dest), a its value, b the other operand.
- * load_sw carries exceptions of converting a memory operand. */
+ * 5 subr, 6 div, 7 divr; dest = ST(dest), a its value, b the other register. */
 static void
-arith (FxState *fx, unsigned kind, unsigned dest, long double a, long double b,
-       uint16_t load_sw, bool pop)
+arith (FxState *fx, unsigned kind, unsigned dest, long double a, long double b, bool pop)
 {
   uint16_t sw = 0;
   long double r = 0;
@@ -37,7 +35,6 @@ arith (FxState *fx, unsigned kind, unsigned dest, long double a, long double b,
       /* The condition codes are written even when an unmasked exception
        * stops the instruction (and its pop). */
       sw = x87h_compare (a, b, false, fx->fcw);
-      sw |= (sw & FSW_IE) ? load_sw & 0x3d : load_sw & 0x3f;
       bool done = x87_apply (fx, sw & 0x3f, 0);
       compare_flags (fx, sw);
       fx->fsw &= ~FSW_C1;
@@ -51,9 +48,7 @@ arith (FxState *fx, unsigned kind, unsigned dest, long double a, long double b,
     case 6: r = x87h_binary (XH_DIV, a, b, fx->fcw, &sw); break;
     default: r = x87h_binary (XH_DIV, b, a, fx->fcw, &sw); break;
     }
-  if (sw & FSW_IE)
-    load_sw &= ~FSW_DE;
-  if (!x87_apply (fx, sw | (load_sw & 0x3f), FSW_C1))
+  if (!x87_apply (fx, sw, FSW_C1))
     return; /* unmasked: no result, no pop */
   x87_set (fx, dest, r);
   if (pop)
@@ -218,7 +213,7 @@ d9_special (SimdOp *op)
           underflow_result (fx, 2, 0, false, masked);
           return SIMD_OK;
         }
-      arith (fx, 2, 0, x87_get (fx, 0), 0.0L, 0, false);
+      arith (fx, 2, 0, x87_get (fx, 0), 0.0L, false);
       return SIMD_OK;
     case 0x05:
       fxam (fx);
@@ -348,7 +343,7 @@ x87_arith (SimdOp *op)
           underflow_result (fx, kind, 0, false, masked);
           return SIMD_OK;
         }
-      arith (fx, kind, 0, x87_get (fx, 0), x87_get (fx, i), 0, false);
+      arith (fx, kind, 0, x87_get (fx, 0), x87_get (fx, i), false);
       return SIMD_OK;
     case 0xdc: case 0xde: /* ST(i) = ST(i) op ST0; the sub/div pairs swap */
       if (in->opcode == 0xde && kind == 3)
@@ -365,7 +360,7 @@ x87_arith (SimdOp *op)
                 }
               return SIMD_OK;
             }
-          arith (fx, 3, 0, x87_get (fx, 0), x87_get (fx, 1), 0, true);
+          arith (fx, 3, 0, x87_get (fx, 0), x87_get (fx, 1), true);
           return SIMD_OK;
         }
       if (kind >= 4)
@@ -377,9 +372,9 @@ x87_arith (SimdOp *op)
           return SIMD_OK;
         }
       if (kind == 2 || kind == 3) /* FCOM2/FCOMP3/FCOMP5 aliases compare ST0 with ST(i) */
-        arith (fx, kind, 0, x87_get (fx, 0), x87_get (fx, i), 0, in->opcode == 0xde);
+        arith (fx, kind, 0, x87_get (fx, 0), x87_get (fx, i), in->opcode == 0xde);
       else
-        arith (fx, kind, i, x87_get (fx, i), x87_get (fx, 0), 0, pop);
+        arith (fx, kind, i, x87_get (fx, i), x87_get (fx, 0), pop);
       return SIMD_OK;
     case 0xd9:
       return d9_special (op);
