@@ -768,6 +768,11 @@ test_x87 (void)
 int
 main (int argc, char **argv)
 {
+  /* Keep going after a failing class, so every class reports its count. */
+  char **args = g_new0 (char *, argc + 2);
+  memcpy (args, argv, argc * sizeof *argv);
+  args[argc++] = (char *) "--keep-going";
+  argv = args;
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/diff/integer-alu", test_alu);
   g_test_add_func ("/diff/shifts-rotates", test_shift);
@@ -782,5 +787,6 @@ main (int argc, char **argv)
   cpu_sandbox_free (sb);
   if (rng)
     g_rand_free (rng);
+  g_free (args);
   return r;
 }
