@@ -279,9 +279,42 @@ test_fxam_fcomi (void)
   g_free (x);
 }
 
+/* FLDENV/FRSTOR of garbage in every layout, then ordinary x87 work:
+ * anything goes, as long as it stays inside the architecture. */
+static void
+test_env_garbage (void)
+{
+  X87 *x = x87_new ();
+  GRand *r = g_rand_new_with_seed (7);
+
+  for (unsigned round = 0; round < 400; round++)
+    {
+      for (unsigned i = 0; i < 128; i++)
+        x->mem[i] = g_rand_int (r);
+      unsigned op_size = g_rand_boolean (r) ? 2 : 4;
+      bool real = g_rand_boolean (r);
+      SimdResult res = mem_op (x, g_rand_boolean (r) ? 0xd9 : 0xdd, 4, 0, op_size, real);
+      g_assert_true (res == SIMD_OK || res == SIMD_MF);
+      reg_op (x, 0xdb, 0xe2); /* FNCLEX so the next ones run */
+      g_assert_cmphex (x->fx.fsw & 0x80, ==, 0);
+      static const uint8_t ops[][2] = { { 0xd8, 0xc1 }, { 0xd9, 0xfa }, { 0xd9, 0xf8 },
+                                        { 0xde, 0xf9 }, { 0xd9, 0xf4 }, { 0xdf, 0xe0 } };
+      for (unsigned i = 0; i < G_N_ELEMENTS (ops); i++)
+        {
+          res = reg_op (x, ops[i][0], ops[i][1]);
+          g_assert_true (res == SIMD_OK || res == SIMD_MF);
+        }
+      g_assert_cmpint (mem_op (x, 0xdd, 6, 256, op_size, real), ==, SIMD_OK); /* FNSAVE */
+      g_assert_cmphex (x->fx.ftw, ==, 0);
+    }
+  g_rand_free (r);
+  g_free (x);
+}
+
 void
 simd_test_x87_register (void)
 {
+  g_test_add_func ("/simd/x87/env-garbage", test_env_garbage);
   g_test_add_func ("/simd/x87/stack-and-tags", test_stack_and_tags);
   g_test_add_func ("/simd/x87/stack-faults", test_stack_faults);
   g_test_add_func ("/simd/x87/env-layouts", test_env_layouts);
