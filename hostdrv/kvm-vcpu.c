@@ -95,11 +95,23 @@ kvm_vcpu_kick (EngineVcpu *ev)
     pthread_kill (v->thread, KVM_KICK_SIGNAL);
 }
 
+/* Records the failure with where the guest was, for the one-line report. */
 static VcpuExitReason
 vcpu_error (KvmVcpu *v, char *message)
 {
+  struct kvm_regs r;
+  struct kvm_sregs sr;
   g_free (v->base.error);
-  v->base.error = message;
+  if (ioctl (v->fd, KVM_GET_REGS, &r) == 0 && ioctl (v->fd, KVM_GET_SREGS, &sr) == 0)
+    {
+      v->base.error = g_strdup_printf ("%s at cs:rip %04x:%llx (cr0 %llx efer %llx)", message,
+                                       sr.cs.selector, (unsigned long long) r.rip,
+                                       (unsigned long long) sr.cr0,
+                                       (unsigned long long) sr.efer);
+      g_free (message);
+    }
+  else
+    v->base.error = message;
   return VCPU_EXIT_ERROR;
 }
 

@@ -2,6 +2,7 @@
  * looks inside it. */
 #pragma once
 
+#include "input/i8042.h"
 #include "vmm-core/machine.h"
 #include "vmm-core/machine-testdev.h"
 #include "vmm-core/platform/acpi-pm.h"
@@ -58,6 +59,8 @@ struct Machine {
   AcpiPm pm;
   bool pm_ready;
   AcpiTables *acpi;
+  I8042 kbc;
+  bool kbc_ready;
   uint64_t mmio64_base, mmio64_size;
   /* Engine memory slots for RAM-backed PCI BARs (a framebuffer). */
   struct { uint64_t gpa, size; bool used; } bar_slots[MACHINE_BAR_SLOTS];

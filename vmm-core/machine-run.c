@@ -139,11 +139,12 @@ machine_start (Machine *m, GError **error)
   return true;
 }
 
-/* Caller holds ctl_lock; returns with every live vCPU parked. */
+/* Caller holds ctl_lock; returns with every vCPU parked, or once the
+ * machine stops (its threads then exit instead of parking). */
 static void
 wait_parked (Machine *m)
 {
-  while (m->parked < m->ncpus)
+  while (m->parked < m->ncpus && !m->stop)
     {
       g_mutex_unlock (&m->ctl_lock);
       kick_all (m);

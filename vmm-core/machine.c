@@ -124,6 +124,12 @@ guest_debug_exit (void *opaque, int status)
 }
 
 static void
+kbc_reset (void *opaque)
+{
+  machine_request_reset (opaque);
+}
+
+static void
 guest_power_off (void *opaque)
 {
   machine_request_poweroff (opaque);
@@ -151,12 +157,15 @@ create_devices (Machine *m, GError **error)
     pci_host_set_cf9_handler (&m->pci, &pc_reset_cf9_ops, &m->reset);
   IrqLine sci = { &m->irq_router, ACPI_SCI_IRQ };
   m->pm_ready = acpi_pm_init (&m->pm, &m->pio, ACPI_PM_BASE, sci, m->timers, guest_power_off, m);
+  I8042Hooks kbc_hooks = { .system_reset = kbc_reset, .opaque = m };
+  m->kbc_ready = i8042_init (&m->kbc, &m->pio, (IrqLine){ &m->irq_router, I8042_KBD_IRQ },
+                             (IrqLine){ &m->irq_router, I8042_AUX_IRQ }, &kbc_hooks);
   g_mutex_unlock (&m->device_lock);
-  if (!m->pci_ready || !m->reset_ready || !m->pm_ready)
+  if (!m->pci_ready || !m->reset_ready || !m->pm_ready || !m->kbc_ready)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                   "platform ports are taken (PCI %d, reset %d, ACPI PM %d)", m->pci_ready,
-                   m->reset_ready, m->pm_ready);
+                   "platform ports are taken (PCI %d, reset %d, ACPI PM %d, i8042 %d)",
+                   m->pci_ready, m->reset_ready, m->pm_ready, m->kbc_ready);
       return false;
     }
 
@@ -223,6 +232,8 @@ machine_reset_devices (Machine *m)
     uart_reset (&m->com1);
   if (m->pm_ready)
     acpi_pm_reset (&m->pm);
+  if (m->kbc_ready)
+    i8042_reset (&m->kbc);
   if (m->testdev_ready)
     machine_testdev_reset (&m->testdev);
 }
@@ -405,6 +416,8 @@ machine_free (Machine *m)
   g_mutex_lock (&m->device_lock);
   if (m->pm_ready)
     acpi_pm_destroy (&m->pm);
+  if (m->kbc_ready)
+    i8042_destroy (&m->kbc);
   if (m->reset_ready)
     pc_reset_destroy (&m->reset);
   if (m->pci_ready)
@@ -474,6 +487,7 @@ TimerQueue *machine_timers (Machine *m) { return m->timers; }
 const IrqRouter *machine_irq_router (Machine *m) { return &m->irq_router; }
 Engine *machine_engine (Machine *m) { return m->engine; }
 PciHost *machine_pci (Machine *m) { return &m->pci; }
+I8042 *machine_i8042 (Machine *m) { return &m->kbc; }
 unsigned machine_cpu_count (Machine *m) { return m->ncpus; }
 
 bool

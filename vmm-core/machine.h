@@ -109,6 +109,10 @@ Engine *machine_engine (Machine *m);
  * pci_host_add_device() (device lock held, before machine_start). */
 typedef struct PciHost PciHost;
 PciHost *machine_pci (Machine *m);
+/* The keyboard controller: front ends feed keys and pointer motion with the
+ * i8042 input calls (input/i8042.h), device lock held. */
+typedef struct I8042 I8042;
+I8042 *machine_i8042 (Machine *m);
 unsigned machine_cpu_count (Machine *m);
 /* Dirty-page tracking of guest RAM (live snapshots, migration). The bitmap
  * has one bit per 4 KiB page of the RAM memfd (low RAM first, then high
