@@ -66,7 +66,8 @@ update_buttons (VireoNewVmDialog *self)
 static VireoVmConfig *
 collect (VireoNewVmDialog *self)
 {
-  VireoVmConfig *c = vireo_vm_config_new_default (gtk_editable_get_text (GTK_EDITABLE (self->name_row)));
+  const char *name = gtk_editable_get_text (GTK_EDITABLE (self->name_row));
+  VireoVmConfig *c = vireo_vm_config_new_default (name);
   GtkStringObject *res = adw_combo_row_get_selected_item (self->resolution_row);
   guint w, h;
 

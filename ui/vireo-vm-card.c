@@ -52,15 +52,15 @@ update (VireoVmCard *self)
     }
   else
     {
+      const char *state = vireo_vm_get_state (vm);
       const char *reason = vireo_vm_get_state_reason (vm);
+      gboolean why = reason && *reason && g_strcmp0 (state, "stopped") == 0;
+
       gtk_widget_remove_css_class (GTK_WIDGET (self), "broken");
       /* "Direct Linux boot · Running" (and why it stopped, if it matters). */
       detail = g_strdup_printf ("%s · %s%s%s", _("Direct Linux boot"),
-                                vireo_state_to_label (vireo_vm_get_state (vm)),
-                                reason && *reason && g_strcmp0 (vireo_vm_get_state (vm), "stopped") == 0
-                                    ? " — " : "",
-                                reason && g_strcmp0 (vireo_vm_get_state (vm), "stopped") == 0
-                                    ? reason : "");
+                                vireo_state_to_label (state), why ? " — " : "",
+                                why ? reason : "");
     }
   gtk_label_set_label (self->detail_label, detail);
   gtk_widget_set_tooltip_text (GTK_WIDGET (self->detail_label), detail);
@@ -107,7 +107,8 @@ vireo_vm_card_class_init (VireoVmCardClass *klass)
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
   G_OBJECT_CLASS (klass)->dispose = vireo_vm_card_dispose;
-  gtk_widget_class_set_template_from_resource (widget_class, "/org/vireo/Vireo/ui/vireo-vm-card.ui");
+  gtk_widget_class_set_template_from_resource (widget_class,
+                                               "/org/vireo/Vireo/ui/vireo-vm-card.ui");
   gtk_widget_class_bind_template_child (widget_class, VireoVmCard, thumbnail);
   gtk_widget_class_bind_template_child (widget_class, VireoVmCard, status_icon);
   gtk_widget_class_bind_template_child (widget_class, VireoVmCard, name_label);

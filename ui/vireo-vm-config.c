@@ -253,7 +253,8 @@ vireo_vm_config_parse (const char *data, gsize length, GError **error)
   if (resolution && !parse_resolution (resolution, &c->display_width, &c->display_height))
     {
       g_set_error (error, VIREO_VM_CONFIG_ERROR, VIREO_VM_CONFIG_ERROR_INVALID_VALUE,
-                   _("Key “%s” must look like 1024x768, not “%s”"), "resolution", resolution);
+                   _("Key “%s” must look like 1024x768, not “%s”"), "resolution",
+                   resolution);
       return NULL;
     }
   if (c->initrd && !*c->initrd)

@@ -123,7 +123,8 @@ finish (VireoVmSession *self, const char *reason)
   self->finished = TRUE;
   self->active = FALSE;
   if (g_strcmp0 (vireo_vm_get_state (self->vm), "stopped") != 0 || reason)
-    vireo_vm_set_state (self->vm, "stopped", reason ? reason : vireo_vm_get_state_reason (self->vm));
+    vireo_vm_set_state (self->vm, "stopped",
+                        reason ? reason : vireo_vm_get_state_reason (self->vm));
   g_signal_emit (self, signals[SIGNAL_FINISHED], 0);
 }
 

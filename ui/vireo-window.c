@@ -165,6 +165,16 @@ on_bench_map (GtkWidget *widget, VireoWindow *self)
     g_signal_connect (clock, "after-paint", G_CALLBACK (on_bench_after_paint), self);
 }
 
+/* Full screen shows the guest alone; F11 (or the menu) brings the bars back. */
+static void
+on_fullscreened (VireoWindow *self)
+{
+  gboolean full = gtk_window_is_fullscreen (GTK_WINDOW (self));
+
+  gtk_widget_set_visible (GTK_WIDGET (self->header_bar), !full);
+  gtk_widget_set_visible (GTK_WIDGET (self->tab_bar), !full);
+}
+
 void
 vireo_window_select_vm (VireoWindow *self, VireoVm *vm)
 {
@@ -270,6 +280,7 @@ vireo_window_new (VireoApplication *app)
   g_signal_connect (app, "error", G_CALLBACK (on_app_error), self);
   g_signal_connect_object (library, "items-changed", G_CALLBACK (on_library_changed), self, 0);
   track_vms (self, library, 0, 0, g_list_model_get_n_items (library));
+  g_signal_connect_swapped (self, "notify::fullscreened", G_CALLBACK (on_fullscreened), self);
   on_selection_changed (self);
   if (g_getenv ("VIREO_BENCH_STARTUP"))
     g_signal_connect (self, "map", G_CALLBACK (on_bench_map), self);

@@ -121,6 +121,18 @@ handle_start (VireoDBusVM1 *s, GDBusMethodInvocation *inv, Mock *m)
   paint_pattern (m);
   set_state (m, "running", "Started");
   emit_damage (m, 0, 0, m->width, m->height);
+  if (g_getenv ("VIREO_MOCK_BAD_DAMAGE"))
+    {
+      /* Rectangles a buggy or hostile helper could send: clients clamp. */
+      GVariantBuilder b;
+      g_variant_builder_init (&b, G_VARIANT_TYPE ("a(iiii)"));
+      g_variant_builder_add (&b, "(iiii)", -100, -100, 50, 50);
+      g_variant_builder_add (&b, "(iiii)", G_MAXINT - 10, 0, 100, 100);
+      g_variant_builder_add (&b, "(iiii)", 0, 0, G_MAXINT, G_MAXINT);
+      g_variant_builder_add (&b, "(iiii)", 10, 10, -5, G_MININT);
+      g_variant_builder_add (&b, "(iiii)", G_MININT, G_MININT, G_MAXINT, G_MAXINT);
+      vireo_dbus_vm1_emit_display_damage (m->skeleton, g_variant_builder_end (&b));
+    }
   if (anim && atoi (anim) > 0 && !m->anim_source)
     m->anim_source = g_timeout_add (1000 / atoi (anim), animate, m);
   vireo_dbus_vm1_complete_start (s, inv);

@@ -34,16 +34,25 @@ mock_path (void)
                            NULL);
 }
 
+/* Wakes the loop so a missing event fails the deadline instead of hanging. */
+static gboolean
+keep_ticking (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 wait_for (gboolean (*cond) (Fixture *f), Fixture *f)
 {
   gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  guint tick = g_timeout_add (100, keep_ticking, NULL);
 
   while (!cond (f))
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_main_context_iteration (NULL, TRUE);
     }
+  g_source_remove (tick);
 }
 
 static void
@@ -323,12 +332,14 @@ static void
 spin_until (gboolean *flag)
 {
   gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  guint tick = g_timeout_add (100, keep_ticking, NULL);
 
   while (!*flag)
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_main_context_iteration (NULL, TRUE);
     }
+  g_source_remove (tick);
 }
 
 static VireoVmSession *

@@ -45,7 +45,8 @@ setup (Fixture *f, gconstpointer data)
               "[vm]\nname=Alpha\nguest-type=linux-direct\nkernel=/k\n");
   write_file (f->root, "beta", "Beta.vireo",
               "[vm]\nname=Beta\nguest-type=linux-direct\nkernel=/k\ncpus=4\n");
-  write_file (f->root, "corrupt", "Corrupt.vireo", "[vm]\nname=Corrupt\nguest-type=linux-direct\nkernel=/k\ncpus=many\n");
+  write_file (f->root, "corrupt", "Corrupt.vireo",
+              "[vm]\nname=Corrupt\nguest-type=linux-direct\nkernel=/k\ncpus=many\n");
   write_file (f->root, "empty", "notes.txt", "no config here");
   write_file (f->root, "binary", "Bin.vireo", "\xff\xfe\x00garbage");
 }
