@@ -64,6 +64,7 @@ cpu_rdmsr (SoftCpu *c, uint32_t msr, uint64_t *v)
     {
     case 0x10: *v = cpu_rdtsc (c); return true;
     case 0x1b: *v = s->apic_base; return true;
+    case 0x17: *v = 0; return true; /* PLATFORM_ID */
     case 0x3a: *v = 1; return true; /* FEATURE_CONTROL: locked, VMX off */
     case 0x8b: *v = 0; return true; /* microcode revision */
     case 0xfe: *v = 0x508; return true; /* MTRRcap: 8 variable, fixed, WC */
