@@ -11,7 +11,9 @@
 # temporary names and renamed, so a failed run never leaves half a guest.
 # Every failure is one line on stderr and exit status 1.
 #
-# Environment: VIREO_GUEST_KERNEL_META overrides the metapackage name.
+# Environment: VIREO_GUEST_KERNEL_META overrides the metapackage name;
+# VIREO_GUEST_APT_UPDATED=1 skips the apt-get update retry after a failed
+# download (the builder sets it itself when it retries).
 set -u
 
 prog=build-guest
@@ -87,7 +89,7 @@ resolve () {
 }
 
 resolved=$(resolve)
-if [ -z "$(echo "$resolved" | grep '^kernel ')" ]; then
+if ! echo "$resolved" | grep -q '^kernel '; then
   # A fresh machine may have no package lists yet.
   apt-get update -qq >/dev/null 2>&1 || die "cannot resolve $meta (apt-cache knows no such package and apt-get update failed)"
   resolved=$(resolve)
@@ -126,32 +128,38 @@ rm -f "$outdir/.stamp"
 
 work=$(mktemp -d "$outdir/.work.XXXXXX") || die "cannot create a work directory in $outdir"
 
-# fetch PACKAGE VERSION: prints the path of the cached .deb.
+# fetch PACKAGE VERSION: sets $fetched to the path of the cached .deb.
 fetch () {
-  file=$cache/$(printf '%s_%s' "$1" "$2" | sed 's/:/%3a/g').deb
-  if [ ! -f "$file" ]; then
-    dl=$work/dl
-    rm -rf "$dl" && mkdir -p "$dl" || die "cannot create $dl"
-    if ! (cd "$dl" && apt-get download -q "$1=$2") >"$work/apt.log" 2>&1; then
-      why=$(grep -m1 '^E:' "$work/apt.log" | cut -c4- | tr -s ' ')
-      die "cannot download $1 $2 (apt-get download failed${why:+: $why})"
+  fetched=$cache/$(printf '%s_%s' "$1" "$2" | sed 's/:/%3a/g').deb
+  [ -f "$fetched" ] && return 0
+  dl=$work/dl
+  rm -rf "$dl" && mkdir -p "$dl" || die "cannot create $dl"
+  if ! (cd "$dl" && apt-get download -q "$1=$2") >"$work/apt.log" 2>&1; then
+    why=$(grep -m1 '^E:' "$work/apt.log" | cut -c4- | tr -s ' ')
+    # Stale package lists name versions the archive no longer has: refresh
+    # them once (this needs root) and start over with what they resolve to.
+    if [ -z "${VIREO_GUEST_APT_UPDATED:-}" ] && apt-get update -qq >/dev/null 2>&1; then
+      rm -rf "$work"
+      VIREO_GUEST_APT_UPDATED=1 exec /bin/sh "$self" "$outdir"
     fi
-    got=$(find "$dl" -name '*.deb' | head -n 1)
-    [ -n "$got" ] || die "cannot download $1 $2 (apt-get download wrote no .deb)"
-    [ "$(dpkg-deb -f "$got" Package Version 2>/dev/null | tr '\n' ' ')" = "Package: $1 Version: $2 " ] ||
-      die "cannot use $got (not $1 $2, or not a valid .deb)"
-    # Older versions of this package are of no further use.
-    for old in "$cache/$1"_*.deb; do
-      [ -f "$old" ] && rm -f "$old"
-    done
-    mv "$got" "$file" || die "cannot move $got into $cache"
+    die "cannot download $1 $2 (apt-get download failed${why:+: $why})"
   fi
-  echo "$file"
+  got=$(find "$dl" -name '*.deb' | head -n 1)
+  [ -n "$got" ] || die "cannot download $1 $2 (apt-get download wrote no .deb)"
+  [ "$(dpkg-deb -f "$got" Package Version 2>/dev/null | tr '\n' ' ')" = "Package: $1 Version: $2 " ] ||
+    die "cannot use $got (not $1 $2, or not a valid .deb)"
+  # Older versions of this package are of no further use.
+  for old in "$cache/$1"_*.deb; do
+    [ -f "$old" ] && rm -f "$old"
+  done
+  mv "$got" "$fetched" || die "cannot move $got into $cache"
 }
 
 echo "$prog: building the demo guest (linux $kname $kver_deb, busybox-static $bb_ver)"
-kdeb=$(fetch "$kpkg" "$kver_deb") || exit 1
-bbdeb=$(fetch busybox-static "$bb_ver") || exit 1
+fetch "$kpkg" "$kver_deb"
+kdeb=$fetched
+fetch busybox-static "$bb_ver"
+bbdeb=$fetched
 
 # --- Unpack --------------------------------------------------------------
 

@@ -46,7 +46,7 @@ Acquire::http::Proxy "http://127.0.0.1:9/";
 Acquire::https::Proxy "http://127.0.0.1:9/";
 Acquire::Retries "0";
 EOF
-out=$(APT_CONFIG="$tmp/apt.conf" http_proxy=http://127.0.0.1:9/ /bin/sh "$builder" "$copy" 2>&1) ||
+out=$(APT_CONFIG="$tmp/apt.conf" http_proxy=http://127.0.0.1:9/ VIREO_GUEST_APT_UPDATED=1 /bin/sh "$builder" "$copy" 2>&1) ||
   fail "rebuild from the cache failed: $out"
 echo "$out" | grep -q "^build-guest: built linux $kver" || fail "changed stamp did not rebuild: $out"
 cmp -s "$guest/vmlinuz" "$copy/vmlinuz" || fail "rebuilt vmlinuz differs from the original"
@@ -68,7 +68,7 @@ bbdeb=$(ls "$copy"/cache/busybox-static_*.deb 2>/dev/null | head -n 1)
 rm -f "$bbdeb"
 head -c 2000 "$guest/cache/${bbdeb##*/}" >"$bbdeb" || fail "cannot write a damaged $bbdeb"
 sed -i 's/^busybox-package: .*/busybox-package: busybox-static 0.0-older/' "$copy/.stamp"
-APT_CONFIG="$tmp/apt.conf" http_proxy=http://127.0.0.1:9/ /bin/sh "$builder" "$copy" >/dev/null 2>"$tmp/err"
+APT_CONFIG="$tmp/apt.conf" http_proxy=http://127.0.0.1:9/ VIREO_GUEST_APT_UPDATED=1 /bin/sh "$builder" "$copy" >/dev/null 2>"$tmp/err"
 rc=$?
 [ "$rc" -eq 1 ] || fail "damaged package: exit status $rc, expected 1"
 [ "$(wc -l <"$tmp/err" | tr -d ' ')" -eq 1 ] && grep -q '^build-guest: cannot unpack .*busybox-static' "$tmp/err" ||

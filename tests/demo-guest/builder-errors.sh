@@ -67,6 +67,8 @@ expect_error bad-outdir "$tmp/a-file/out" 'cannot create output directory'
 
 # 3. The download breaks: apt is pointed at a proxy that refuses connections
 #    (APT_CONFIG is read after apt.conf.d, so it wins over a configured proxy).
+#    VIREO_GUEST_APT_UPDATED=1 stops the builder's one apt-get update retry,
+#    so the test leaves the system's package lists alone.
 uri=$(apt-get download --print-uris busybox-static 2>/dev/null | head -n 1)
 case $uri in
   "'http"*)
@@ -76,14 +78,34 @@ Acquire::https::Proxy "http://127.0.0.1:9/";
 Acquire::Retries "0";
 EOF
     expect_error broken-download "$tmp/out-dl" 'cannot download linux-image-' \
-      APT_CONFIG="$tmp/apt.conf" http_proxy=http://127.0.0.1:9/ https_proxy=http://127.0.0.1:9/
+      APT_CONFIG="$tmp/apt.conf" http_proxy=http://127.0.0.1:9/ https_proxy=http://127.0.0.1:9/ \
+      VIREO_GUEST_APT_UPDATED=1
     ;;
   *)
     echo "skip broken-download: apt does not fetch over http here ($uri)"
     ;;
 esac
 
-# 4. No OUTDIR at all: usage, status 2.
+# 4. A failing download makes the builder refresh the package lists once
+#    (stale lists name versions the archive dropped) and start over; when it
+#    fails again, that is the one error. A stand-in apt-get records the calls.
+mkdir "$tmp/fakeapt"
+cat >"$tmp/fakeapt/apt-get" <<EOF
+#!/bin/sh
+echo "\$1" >>"$tmp/apt-calls"
+case "\$1" in
+  update) exit 0 ;;
+  download) echo "E: simulated outage" >&2; exit 100 ;;
+esac
+exec /usr/bin/apt-get "\$@"
+EOF
+chmod +x "$tmp/fakeapt/apt-get"
+expect_error download-retry "$tmp/out-retry" 'cannot download linux-image-.*simulated outage' \
+  PATH="$tmp/fakeapt:$PATH"
+calls=$(tr '\n' ' ' <"$tmp/apt-calls" 2>/dev/null)
+[ "$calls" = "download update download " ] || fail "download-retry: apt-get calls were '$calls'"
+
+# 5. No OUTDIR at all: usage, status 2.
 /bin/sh "$builder" >/dev/null 2>"$tmp/err"
 rc=$?
 [ "$rc" -eq 2 ] && [ "$(wc -l <"$tmp/err" | tr -d ' ')" -eq 1 ] ||
