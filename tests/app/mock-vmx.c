@@ -21,6 +21,7 @@
 #include <gio/gunixfdlist.h>
 #include <glib/gstdio.h>
 
+#include "vireo-dbus-transport.h"
 #include "vireo-dbus-vm1.h"
 #include "mock-pattern.h"
 
@@ -30,7 +31,6 @@
 typedef struct {
   GMainLoop *loop;
   VireoDBusVM1 *skeleton;
-  GDBusServer *server;
   char *socket_path;
   char *key_log;
   int fb_fd;
@@ -39,7 +39,6 @@ typedef struct {
   gboolean has_run;
   guint anim_source;
   guint anim_pos;
-  guint n_connections;
   gboolean headless;
   guint buttons;
 } Mock;
@@ -318,33 +317,12 @@ handle_unsupported (VireoDBusVM1 *s, GDBusMethodInvocation *inv, Mock *m)
 }
 
 static void
-on_connection_closed (GDBusConnection *c, gboolean vanished, GError *error, Mock *m)
+on_control_closed (gpointer data)
 {
-  m->n_connections--;
-}
+  Mock *m = data;
 
-static void
-on_control_closed (GDBusConnection *c, gboolean vanished, GError *error, Mock *m)
-{
   /* The app went away: power off and exit, as vireo-vmx does. */
   g_main_loop_quit (m->loop);
-}
-
-static gboolean
-on_new_connection (GDBusServer *server, GDBusConnection *connection, Mock *m)
-{
-  g_autoptr (GError) error = NULL;
-
-  if (!g_dbus_interface_skeleton_export (G_DBUS_INTERFACE_SKELETON (m->skeleton), connection,
-                                         OBJECT_PATH, &error))
-    {
-      g_printerr ("mock-vmx: %s\n", error->message);
-      return FALSE;
-    }
-  m->n_connections++;
-  g_signal_connect (connection, "closed", G_CALLBACK (on_connection_closed), m);
-  g_object_ref (connection); /* the skeleton does not keep it alive */
-  return TRUE;
 }
 
 static gboolean
@@ -373,6 +351,7 @@ int
 main (int argc, char **argv)
 {
   Mock m = { 0 };
+  VireoDBusTransport *transport;
   g_autoptr (GError) error = NULL;
   g_autofree char *vm_dir = NULL, *display = NULL, *name = NULL, *kernel = NULL;
   g_autofree char *initrd = NULL, *append = NULL, *memory = NULL, *engine = NULL;
@@ -443,60 +422,24 @@ main (int argc, char **argv)
   H ("handle-list-snapshots", handle_unsupported);
 #undef H
 
-  if (control_fd >= 0)
+  transport = vireo_dbus_transport_new (G_DBUS_INTERFACE_SKELETON (m.skeleton), OBJECT_PATH);
+  if (control_fd >= 0
+      && !vireo_dbus_transport_add_control_fd (transport, control_fd, on_control_closed, &m,
+                                               &error))
     {
-      g_autoptr (GSocket) socket = g_socket_new_from_fd (control_fd, &error);
-      g_autoptr (GSocketConnection) stream = NULL;
-      g_autofree char *guid = g_dbus_generate_guid ();
-      GDBusConnection *conn;
-
-      if (!socket)
-        {
-          g_printerr ("mock-vmx: --control-fd: %s\n", error->message);
-          return 2;
-        }
-      stream = g_socket_connection_factory_create_connection (socket);
-      conn = g_dbus_connection_new_sync (G_IO_STREAM (stream), guid,
-                                         G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_SERVER
-                                           | G_DBUS_CONNECTION_FLAGS_DELAY_MESSAGE_PROCESSING,
-                                         NULL, NULL, &error);
-      if (!conn || !on_new_connection (NULL, conn, &m))
-        {
-          g_printerr ("mock-vmx: control connection: %s\n", error ? error->message : "export");
-          return 1;
-        }
-      g_signal_connect (conn, "closed", G_CALLBACK (on_control_closed), &m);
-      g_dbus_connection_start_message_processing (conn);
-      g_object_unref (conn);
+      g_printerr ("mock-vmx: control connection: %s\n", error->message);
+      return 1;
     }
-  if (m.socket_path)
+  if (m.socket_path && !vireo_dbus_transport_listen (transport, m.socket_path, &error))
     {
-      g_autofree char *address = NULL;
-      g_autofree char *dir = g_path_get_dirname (m.socket_path);
-      g_autofree char *guid = g_dbus_generate_guid ();
-
-      g_mkdir_with_parents (dir, 0700);
-      g_unlink (m.socket_path); /* a stale socket from a helper that crashed */
-      address = g_strdup_printf ("unix:path=%s", m.socket_path);
-      m.server = g_dbus_server_new_sync (address, G_DBUS_SERVER_FLAGS_NONE, guid, NULL, NULL,
-                                         &error);
-      if (!m.server)
-        {
-          g_printerr ("mock-vmx: %s: %s\n", m.socket_path, error->message);
-          return 1;
-        }
-      g_signal_connect (m.server, "new-connection", G_CALLBACK (on_new_connection), &m);
-      g_dbus_server_start (m.server);
+      g_printerr ("mock-vmx: %s: %s\n", m.socket_path, error->message);
+      return 1;
     }
 
   g_main_loop_run (m.loop);
 
-  if (m.server)
-    {
-      g_dbus_server_stop (m.server);
-      g_unlink (m.socket_path);
-      g_object_unref (m.server);
-    }
+  vireo_dbus_transport_free (transport);
+  g_object_unref (m.skeleton);
   g_free (m.socket_path);
   g_free (m.key_log);
   g_main_loop_unref (m.loop);
