@@ -175,7 +175,9 @@ vmm_display_refresh (VmmDisplay *d, int64_t now_ns)
             d->listeners[i]->surface_changed (d->listeners[i], &s);
         }
     }
-  if (s.format != DISPLAY_FORMAT_NONE)
+  /* Nobody watching (headless): no dirty scan at all; a listener that
+   * comes later starts with the whole screen. */
+  if (s.format != DISPLAY_FORMAT_NONE && d->nlisteners > 0)
     {
       collect_dirty (d, &s);
       DisplayRect rects[DAMAGE_MAX_RECTS];

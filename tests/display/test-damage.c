@@ -242,7 +242,14 @@ test_hub (void)
   DisplaySource ds = { fake_get, &src };
   VmmDisplay *d = vmm_display_new (&ds, &lock, 50); /* 20 ms */
   Recorder rec = { .base = { rec_surface, rec_update } };
+  /* Without listeners the hub tracks the surface but scans nothing. */
+  vmm_display_refresh (d, 0);
+  DisplaySurface seen;
+  vmm_display_get_surface (d, &seen);
+  g_assert_cmpuint (seen.width, ==, 256);
+  g_assert_cmpuint (vmm_display_update_count (d), ==, 0);
   vmm_display_add_listener (d, &rec.base);
+  g_assert_cmpuint (rec.surfaces, ==, 1); /* told at once */
 
   vmm_display_refresh (d, 0);
   g_assert_cmpuint (rec.surfaces, ==, 1);
