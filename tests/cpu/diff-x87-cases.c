@@ -94,7 +94,11 @@ diff_x87_make (GRand *r, X87Case *c)
   fx->fcw = 0x107f | pcs[g_rand_int_range (r, 0, 4)] | g_rand_int_range (r, 0, 4) << 10;
   fx->fcw &= ~0x1000; /* infinity control: reads back as set on some hosts, keep clear */
   if (g_rand_int_range (r, 0, 6) == 0)
-    fx->fcw &= ~(g_rand_int (r) & 0x27); /* unmask IE/DE/ZE/PE (results are stored as usual) */
+    fx->fcw &= ~(g_rand_int (r) & 0x3f); /* unmask some exceptions */
+  /* Biased results of unmasked overflow/underflow are implemented for the
+   * basic arithmetic, not for FSCALE and the transcendentals. */
+  if (o == 0xd9 && !mem && reg >= 6)
+    fx->fcw |= 0x18;
   fx->fsw = g_rand_int_range (r, 0, 8) << 11 | (g_rand_int (r) & 0x4700);
   if (g_rand_int_range (r, 0, 4) == 0)
     fx->fsw |= g_rand_int (r) & 0x3f & fx->fcw; /* masked sticky flags */

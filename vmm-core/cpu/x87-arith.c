@@ -19,6 +19,77 @@ compare_flags (FxState *fx, uint16_t cc)
   fx->fsw = (fx->fsw & ~FSW_CC) | (cc & (FSW_C0 | FSW_C2 | FSW_C3));
 }
 
+static long double
+scale2 (long double v, int k)
+{
+  return __builtin_scalbnl (v, k);
+}
+
+/* a OP b by D8 kind (0 add 1 mul 4 sub 5 subr 6 div 7 divr) on the host. */
+static long double
+binary_kind (FxState *fx, unsigned kind, long double a, long double b, uint16_t *sw)
+{
+  switch (kind)
+    {
+    case 0: return x87h_binary (XH_ADD, a, b, fx->fcw, sw);
+    case 1: return x87h_binary (XH_MUL, a, b, fx->fcw, sw);
+    case 4: return x87h_binary (XH_SUB, a, b, fx->fcw, sw);
+    case 5: return x87h_binary (XH_SUB, b, a, fx->fcw, sw);
+    case 6: return x87h_binary (XH_DIV, a, b, fx->fcw, sw);
+    default: return x87h_binary (XH_DIV, b, a, fx->fcw, sw);
+    }
+}
+
+/* With overflow or underflow unmasked the x87 stores the rounded result
+ * with its exponent biased by -/+24576 (SDM vol. 1 4.9.1.4/5). Computing
+ * on operands pre-scaled by powers of two gives exactly that, rounded once;
+ * the scale is split between the operands so none of them leaves the
+ * exponent range. Keeps OE/UE from the masked run, PE and C1 from this. */
+static long double
+biased_result (FxState *fx, unsigned kind, long double a, long double b, uint16_t *sw)
+{
+  int k = (*sw & FSW_OE) ? -24576 : 24576;
+  uint16_t sw2 = 0;
+  long double r;
+
+  if (kind == 1) /* a * b */
+    r = binary_kind (fx, kind, scale2 (a, k / 2), scale2 (b, k / 2), &sw2);
+  else if (kind == 6) /* a / b */
+    r = binary_kind (fx, kind, scale2 (a, k / 2), scale2 (b, -k / 2), &sw2);
+  else if (kind == 7) /* b / a */
+    r = binary_kind (fx, kind, scale2 (a, -k / 2), scale2 (b, k / 2), &sw2);
+  else
+    {
+      /* A sum is at most twice its larger operand (and an underflowing sum
+       * has small operands): a small pre-scale brings it into range
+       * without pushing the smaller operand into the denormals, then the
+       * exact normal result takes the rest of the bias. */
+      int pre = k < 0 ? -4 : 128;
+      r = binary_kind (fx, kind, scale2 (a, pre), scale2 (b, pre), &sw2);
+      r = scale2 (r, k - pre);
+    }
+  *sw = (*sw & ~(FSW_PE | FSW_C1)) | (sw2 & (FSW_PE | FSW_C1));
+  return r;
+}
+
+/* Did the masked run overflow/underflow with that exception unmasked? With
+ * underflow unmasked a tiny result underflows even when exact; the masked
+ * run only flags tiny and inexact ones, and the exact ones are denormal. */
+static bool
+needs_bias (const FxState *fx, uint16_t *sw, long double r)
+{
+  uint8_t v[16] = { 0 };
+  uint64_t mant;
+
+  if (*sw & ~fx->fcw & (FSW_IE | FSW_ZE | FSW_DE))
+    return false;
+  memcpy (v, &r, 10);
+  memcpy (&mant, v, 8);
+  if (!(fx->fcw & FSW_UE) && !((v[8] | v[9] << 8) & 0x7fff) && mant)
+    *sw |= FSW_UE;
+  return *sw & ~fx->fcw & (FSW_OE | FSW_UE);
+}
+
 /* kind is the ModRM reg field of D8/DC: 0 add, 1 mul, 2 com, 3 comp, 4 sub,
  * 5 subr, 6 div, 7 divr; dest = ST(dest), a its value, b the other register. */
 static void
@@ -29,8 +100,6 @@ arith (FxState *fx, unsigned kind, unsigned dest, long double a, long double b, 
 
   switch (kind)
     {
-    case 0: r = x87h_binary (XH_ADD, a, b, fx->fcw, &sw); break;
-    case 1: r = x87h_binary (XH_MUL, a, b, fx->fcw, &sw); break;
     case 2: case 3:
       /* The condition codes are written even when an unmasked exception
        * stops the instruction (and its pop). */
@@ -43,11 +112,12 @@ arith (FxState *fx, unsigned kind, unsigned dest, long double a, long double b, 
       if (done && pop)
         x87_pop (fx);
       return;
-    case 4: r = x87h_binary (XH_SUB, a, b, fx->fcw, &sw); break;
-    case 5: r = x87h_binary (XH_SUB, b, a, fx->fcw, &sw); break;
-    case 6: r = x87h_binary (XH_DIV, a, b, fx->fcw, &sw); break;
-    default: r = x87h_binary (XH_DIV, b, a, fx->fcw, &sw); break;
+    default:
+      r = binary_kind (fx, kind, a, b, &sw);
+      break;
     }
+  if (needs_bias (fx, &sw, r))
+    r = biased_result (fx, kind, a, b, &sw);
   if (!x87_apply (fx, sw, FSW_C1))
     return; /* unmasked: no result, no pop */
   x87_set (fx, dest, r);
@@ -100,8 +170,17 @@ arith_mem (SimdOp *op)
       if (done && (in->reg & 7) == 3)
         x87_pop (fx);
     }
-  else if (x87_apply (fx, sw, FSW_C1))
-    x87_set (fx, 0, r);
+  else
+    {
+      if (needs_bias (fx, &sw, r)) /* the memory operand converts exactly */
+        {
+          uint16_t lsw;
+          r = biased_result (fx, in->reg & 7, x87_get (fx, 0),
+                             x87h_load (fmt[idx], mem, fx->fcw, &lsw), &sw);
+        }
+      if (x87_apply (fx, sw, FSW_C1))
+        x87_set (fx, 0, r);
+    }
   return SIMD_OK;
 }
 

@@ -102,11 +102,19 @@ store (SimdOp *op, X87MemFormat f, unsigned size, bool pop, bool bcd)
     x87h_store (f, v, m, fx->fcw, &sw);
   if (underflow)
     sw = 0; /* only the stack fault is reported */
-  bool stopped = sw & ~fx->fcw & (FSW_IE | FSW_ZE | FSW_DE);
+  /* Unmasked invalid, or overflow/underflow narrowing to memory: no store. */
+  bool stopped = sw & ~fx->fcw & (FSW_IE | FSW_ZE | FSW_DE | FSW_OE | FSW_UE);
   if (!stopped && !op->h->write (op->h->cpu, op->in->addr, m, size))
     return SIMD_FAULTED;
   if (underflow)
     x87_stack_fault (fx, false);
+  else if (stopped)
+    {
+      /* nothing stored: no precision flag, C1 clear */
+      x87_apply (fx, sw & ~FSW_PE, 0);
+      fx->fsw &= ~FSW_C1;
+      return SIMD_OK;
+    }
   else if (!x87_apply (fx, sw, FSW_C1))
     return SIMD_OK;
   if (pop)
