@@ -25,6 +25,7 @@ cpu_update_mode (SoftCpu *c)
   c->long_mode = (s->efer & EFER_LMA) != 0;
   c->vm86 = c->pe && !c->long_mode && (s->rflags & FL_VM);
   c->mode64 = c->long_mode && s->seg[CPU_SEG_CS].l;
+  c->code_page = 0;
   if (!c->pe)
     c->cpl = 0;
   else if (c->vm86)
@@ -170,12 +171,24 @@ fetch_decoded (SoftCpu *c, DecodedInsn *tmp)
     }
   uint64_t lin = c->mode64 ? rip : rip & 0xffffffff;
   uint32_t mode = c->mode64 ? 1 : 2;
-  TlbEntry *e = tlb_probe (c, lin, ACC_FETCH, c->cpl == 3);
   unsigned off = lin & 0xfff;
   DecodeCacheEntry *ce = &c->dcache[(lin ^ (lin >> DCACHE_BITS)) & (DCACHE_SIZE - 1)];
-  if (G_LIKELY (e && e->host))
+  uint8_t *page_host = NULL;
+  if (G_LIKELY (c->code_page == ((lin & ~0xfffull) | 1)))
+    page_host = c->code_host;
+  else
     {
-      const uint8_t *code = e->host + off;
+      TlbEntry *e = tlb_probe (c, lin, ACC_FETCH, c->cpl == 3);
+      if (e && e->host)
+        {
+          page_host = e->host;
+          c->code_page = (lin & ~0xfffull) | 1;
+          c->code_host = e->host;
+        }
+    }
+  if (G_LIKELY (page_host))
+    {
+      const uint8_t *code = page_host + off;
       if (ce->lin == lin && ce->mode == mode)
         {
           if (G_LIKELY (off <= 4096 - 16))

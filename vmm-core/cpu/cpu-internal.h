@@ -172,6 +172,10 @@ struct SoftCpu {
 
   TlbEntry tlb[TLB_SIZE];
   DecodeCacheEntry *dcache; /* DCACHE_SIZE entries */
+  /* The page instructions are fetched from (saves a TLB probe per insn);
+   * reset whenever the TLB or CPL changes. */
+  uint64_t code_page;       /* linear page | 1, 0 = none */
+  uint8_t *code_host;
 
   /* Current instruction. */
   uint64_t insn_rip;

@@ -19,6 +19,7 @@
 void
 mmu_flush (SoftCpu *c, bool include_global)
 {
+  c->code_page = 0;
   for (unsigned i = 0; i < TLB_SIZE; i++)
     if (include_global || !(c->tlb[i].perm & TLB_GLOBAL))
       c->tlb[i].tag = 0;
@@ -29,6 +30,7 @@ mmu_flush (SoftCpu *c, bool include_global)
 void
 mmu_invlpg (SoftCpu *c, uint64_t lin)
 {
+  c->code_page = 0;
   if (c->tlb_has_large)
     {
       mmu_flush (c, true);
@@ -130,6 +132,7 @@ static TlbEntry *
 fill (SoftCpu *c, uint64_t lin, uint64_t phys_page, uint32_t perm)
 {
   TlbEntry *e = &c->tlb[(lin >> 12) & (TLB_SIZE - 1)];
+  c->code_page = 0; /* the entry it came from may be replaced */
   e->tag = (lin >> 12) + 1;
   e->phys = phys_page;
   e->perm = perm;
