@@ -31,6 +31,8 @@ struct SpiceDisplay {
   SpiceKbdInstance kbd;
   SpiceMouseInstance mouse;
   Set1Decoder decoder; /* SPICE core thread only */
+  GSource *led_poll;   /* SPICE core thread only */
+  int leds;            /* last LED state told to clients */
 
   GMutex lock; /* queue, counters */
   GQueue queue;
@@ -351,6 +353,22 @@ kbd_get_leds (SpiceKbdInstance *sin)
   return (uint8_t) (input_sink_leds (sd->sink) & 7);
 }
 
+/* The guest sets LEDs through the i8042 with no callback to us: look every
+ * quarter second and tell the clients when they changed (their Caps Lock
+ * and Num Lock then follow the guest's). */
+static gboolean
+poll_leds (gpointer data)
+{
+  SpiceDisplay *sd = data;
+  int leds = (int) (input_sink_leds (sd->sink) & 7);
+  if (leds != sd->leds)
+    {
+      sd->leds = leds;
+      spice_server_kbd_leds (&sd->kbd, leds);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
 static const SpiceKbdInterface kbd_iface = {
   .base = {
     .type = SPICE_INTERFACE_KEYBOARD,
@@ -461,12 +479,24 @@ start_on_core (gpointer data)
   };
   spice_qxl_add_memslot (&sd->qxl, &slot);
   spice_server_vm_start (sd->server);
+
+  if (sd->sink && sd->sink->leds)
+    {
+      sd->led_poll = g_timeout_source_new (250);
+      g_source_set_callback (sd->led_poll, poll_leds, sd, NULL);
+      g_source_attach (sd->led_poll, spice_core_loop_context ());
+    }
 }
 
 static void
 stop_on_core (gpointer data)
 {
   SpiceDisplay *sd = data;
+  if (sd->led_poll)
+    {
+      g_source_destroy (sd->led_poll);
+      g_clear_pointer (&sd->led_poll, g_source_unref);
+    }
   if (sd->server)
     {
       spice_server_vm_stop (sd->server);

@@ -133,6 +133,15 @@ inputs_open (gpointer data)
 }
 
 static bool
+caps_on (gpointer data)
+{
+  Ctx *x = data;
+  guint mods = 0;
+  g_object_get (x->client->inputs, "key-modifiers", &mods, NULL);
+  return mods & SPICE_INPUTS_CAPS_LOCK;
+}
+
+static bool
 got_bytes (gpointer data)
 {
   Ctx *x = data;
@@ -213,6 +222,16 @@ test_spice_roundtrip (void)
   g_assert_true (iterate_until (got_bytes, &ctx, 30));
   const uint8_t keys[] = { 0x1e, 0x9e, 0xe0, 0x1c, 0xe0, 0x9c };
   g_assert_cmpmem (ctx.bytes->data, ctx.bytes->len, keys, sizeof keys);
+
+  /* The guest turns Caps Lock on: the client learns it (LED sync). */
+  g_mutex_lock (&lock);
+  i8042_write (&kbc, 0, 0xed);
+  i8042_write (&kbc, 0, 0x04);
+  g_mutex_unlock (&lock);
+  g_byte_array_set_size (ctx.bytes, 0);
+  ctx.want = 2;
+  g_assert_true (iterate_until (got_bytes, &ctx, 5)); /* the two ACKs */
+  g_assert_true (iterate_until (caps_on, &ctx, 30));
 
   /* Mouse: enable the aux port and streaming, then move. */
   g_mutex_lock (&lock);
