@@ -44,87 +44,6 @@ cpu_update_mode (SoftCpu *c)
     c->stack_size = (c->pe && !c->vm86 && s->seg[CPU_SEG_SS].db) ? 4 : 2;
 }
 
-uint64_t
-cpu_get_reg (SoftCpu *c, unsigned n, unsigned size, bool rex)
-{
-  if (size == 1 && !rex && n >= 4 && n < 8)
-    return (c->st.regs[n - 4] >> 8) & 0xff;
-  return c->st.regs[n] & sz_mask (size);
-}
-
-void
-cpu_set_reg (SoftCpu *c, unsigned n, unsigned size, bool rex, uint64_t v)
-{
-  uint64_t *r;
-  switch (size)
-    {
-    case 1:
-      if (!rex && n >= 4 && n < 8)
-        {
-          r = &c->st.regs[n - 4];
-          *r = (*r & ~0xff00ull) | ((v & 0xff) << 8);
-        }
-      else
-        {
-          r = &c->st.regs[n];
-          *r = (*r & ~0xffull) | (v & 0xff);
-        }
-      break;
-    case 2:
-      r = &c->st.regs[n];
-      *r = (*r & ~0xffffull) | (v & 0xffff);
-      break;
-    case 4:
-      c->st.regs[n] = v & 0xffffffff;
-      break;
-    default:
-      c->st.regs[n] = v;
-      break;
-    }
-}
-
-uint64_t
-op_reg (SoftCpu *c, const DecodedInsn *d, unsigned n, unsigned size)
-{
-  return cpu_get_reg (c, n, size, d->flags & DI_REX);
-}
-
-void
-op_set_reg (SoftCpu *c, const DecodedInsn *d, unsigned n, unsigned size, uint64_t v)
-{
-  cpu_set_reg (c, n, size, d->flags & DI_REX, v);
-}
-
-uint64_t
-op_ea (SoftCpu *c, const DecodedInsn *d)
-{
-  uint64_t a = (uint64_t) (int64_t) d->disp;
-  if (d->flags & DI_RIPREL)
-    a += c->next_rip;
-  if (d->base != DI_NO_REG)
-    a += c->st.regs[d->base];
-  if (d->index != DI_NO_REG)
-    a += c->st.regs[d->index] << d->scale;
-  return a & sz_mask (d->adsize);
-}
-
-uint64_t
-op_rm (SoftCpu *c, const DecodedInsn *d, unsigned size)
-{
-  if (!(d->flags & DI_MEM))
-    return op_reg (c, d, d->rm, size);
-  return seg_read (c, d->seg, op_ea (c, d), size);
-}
-
-void
-op_set_rm (SoftCpu *c, const DecodedInsn *d, unsigned size, uint64_t v)
-{
-  if (!(d->flags & DI_MEM))
-    op_set_reg (c, d, d->rm, size, v);
-  else
-    seg_write (c, d->seg, op_ea (c, d), size, v);
-}
-
 /* LOCK is legal only on read-modify-write forms with a memory destination. */
 static bool
 lock_ok (const DecodedInsn *d)
@@ -288,7 +207,7 @@ cpu_handle_exception (SoftCpu *c)
 SoftStop
 cpu_run (SoftCpu *c, uint64_t budget_in)
 {
-  volatile uint64_t budget = budget_in;
+  c->budget = budget_in; /* in the struct: survives the longjmp */
   c->stop = SOFT_STOP_NONE;
   c->jb_valid = true;
   if (setjmp (c->jb) != 0)
@@ -307,11 +226,11 @@ cpu_run (SoftCpu *c, uint64_t budget_in)
           return c->stop;
         }
     }
-  while (budget)
+  while (c->budget)
     {
-      budget--;
-      if (__atomic_load_n (&c->irq_flag, __ATOMIC_RELAXED) && !c->st.interrupt_shadow
-          && c->irq_poll)
+      c->budget--;
+      if (G_UNLIKELY (__atomic_load_n (&c->irq_flag, __ATOMIC_RELAXED))
+          && !c->st.interrupt_shadow && c->irq_poll)
         {
           c->insn_rip = c->st.rip;
           c->irq_poll (c);
@@ -322,7 +241,7 @@ cpu_run (SoftCpu *c, uint64_t budget_in)
       if (G_UNLIKELY (c->trace))
         trace_insn (c);
       cpu_step_one (c);
-      if (c->stop)
+      if (G_UNLIKELY (c->stop))
         break;
     }
   c->jb_valid = false;

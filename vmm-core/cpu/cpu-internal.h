@@ -180,6 +180,7 @@ struct SoftCpu {
   /* Current instruction. */
   uint64_t insn_rip;
   uint64_t next_rip;
+  uint64_t budget;        /* instructions left in this cpu_run */
   const DecodedInsn *cur;
   uint64_t old_rsp;       /* restored when an instruction faults */
 
@@ -229,8 +230,6 @@ SoftStop cpu_run (SoftCpu *c, uint64_t budget);
 /* One instruction (used by the sandbox and the run loop). */
 void cpu_step_one (SoftCpu *c);
 
-uint64_t cpu_get_reg (SoftCpu *c, unsigned n, unsigned size, bool rex);
-void cpu_set_reg (SoftCpu *c, unsigned n, unsigned size, bool rex, uint64_t v);
 static inline uint64_t
 sz_mask (unsigned size)
 {
@@ -247,15 +246,6 @@ sext (uint64_t v, unsigned size)
     default: return (int64_t) v;
     }
 }
-/* GPR access for operands of the current instruction (byte regs honour REX). */
-uint64_t op_reg (SoftCpu *c, const DecodedInsn *d, unsigned n, unsigned size);
-void op_set_reg (SoftCpu *c, const DecodedInsn *d, unsigned n, unsigned size, uint64_t v);
-/* The ModRM r/m operand. */
-uint64_t op_rm (SoftCpu *c, const DecodedInsn *d, unsigned size);
-void op_set_rm (SoftCpu *c, const DecodedInsn *d, unsigned size, uint64_t v);
-/* Effective address offset (before the segment base). */
-uint64_t op_ea (SoftCpu *c, const DecodedInsn *d);
-uint64_t op_lin (SoftCpu *c, const DecodedInsn *d);
 
 /* flags.c */
 extern const uint8_t parity_table[256];
@@ -474,3 +464,88 @@ seg_write (SoftCpu *c, unsigned seg, uint64_t off, unsigned size, uint64_t v)
 }
 /* Runs with exceptions delivered through the IDT (0 stop_rip, 1 HLT, 2 shutdown, 3 budget). */
 int cpu_sandbox_run_system (CpuSandbox *sb, unsigned max, uint64_t stop_rip);
+
+/* ---- register and operand access (hot: inline) ---- */
+static inline uint64_t
+cpu_get_reg (SoftCpu *c, unsigned n, unsigned size, bool rex)
+{
+  if (size == 1 && !rex && n >= 4 && n < 8)
+    return (c->st.regs[n - 4] >> 8) & 0xff;
+  return c->st.regs[n] & sz_mask (size);
+}
+
+static inline void
+cpu_set_reg (SoftCpu *c, unsigned n, unsigned size, bool rex, uint64_t v)
+{
+  uint64_t *r;
+  switch (size)
+    {
+    case 1:
+      if (!rex && n >= 4 && n < 8)
+        {
+          r = &c->st.regs[n - 4];
+          *r = (*r & ~0xff00ull) | ((v & 0xff) << 8);
+        }
+      else
+        {
+          r = &c->st.regs[n];
+          *r = (*r & ~0xffull) | (v & 0xff);
+        }
+      break;
+    case 2:
+      r = &c->st.regs[n];
+      *r = (*r & ~0xffffull) | (v & 0xffff);
+      break;
+    case 4:
+      c->st.regs[n] = v & 0xffffffff;
+      break;
+    default:
+      c->st.regs[n] = v;
+      break;
+    }
+}
+
+/* GPR access for operands of the current instruction (byte regs honour REX). */
+static inline uint64_t
+op_reg (SoftCpu *c, const DecodedInsn *d, unsigned n, unsigned size)
+{
+  return cpu_get_reg (c, n, size, d->flags & DI_REX);
+}
+
+static inline void
+op_set_reg (SoftCpu *c, const DecodedInsn *d, unsigned n, unsigned size, uint64_t v)
+{
+  cpu_set_reg (c, n, size, d->flags & DI_REX, v);
+}
+
+/* Effective address offset (before the segment base). */
+static inline uint64_t
+op_ea (SoftCpu *c, const DecodedInsn *d)
+{
+  uint64_t a = (uint64_t) (int64_t) d->disp;
+  if (d->flags & DI_RIPREL)
+    a += c->next_rip;
+  if (d->base != DI_NO_REG)
+    a += c->st.regs[d->base];
+  if (d->index != DI_NO_REG)
+    a += c->st.regs[d->index] << d->scale;
+  return a & sz_mask (d->adsize);
+}
+
+/* The ModRM r/m operand. */
+static inline uint64_t
+op_rm (SoftCpu *c, const DecodedInsn *d, unsigned size)
+{
+  if (!(d->flags & DI_MEM))
+    return op_reg (c, d, d->rm, size);
+  return seg_read (c, d->seg, op_ea (c, d), size);
+}
+
+static inline void
+op_set_rm (SoftCpu *c, const DecodedInsn *d, unsigned size, uint64_t v)
+{
+  if (!(d->flags & DI_MEM))
+    op_set_reg (c, d, d->rm, size, v);
+  else
+    seg_write (c, d->seg, op_ea (c, d), size, v);
+}
