@@ -11,9 +11,11 @@
 # temporary names and renamed, so a failed run never leaves half a guest.
 # Every failure is one line on stderr and exit status 1.
 #
+# A package apt-cache does not know, or a failed download, makes it run
+# apt-get update once (stale or missing lists) and resolve again.
 # Environment: VIREO_GUEST_KERNEL_META overrides the metapackage name;
-# VIREO_GUEST_APT_UPDATED=1 skips the apt-get update retry after a failed
-# download (the builder sets it itself when it retries).
+# VIREO_GUEST_APT_UPDATED=1 means the lists are fresh: never run apt-get
+# update (the builder sets it itself once it has).
 set -u
 
 prog=build-guest
@@ -62,7 +64,8 @@ fi
 work=""
 cleanup () {
   [ -n "$work" ] && rm -rf "$work"
-  rm -f "$outdir"/vmlinuz.tmp.* "$outdir"/initrd.img.tmp.* "$outdir"/guest-info.txt.tmp.*
+  rm -f "$outdir"/vmlinuz.tmp.* "$outdir"/initrd.img.tmp.* "$outdir"/guest-info.txt.tmp.* \
+    "$outdir"/.stamp.tmp.*
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
@@ -89,9 +92,14 @@ resolve () {
 }
 
 resolved=$(resolve)
-if ! echo "$resolved" | grep -q '^kernel '; then
+missing=""
+echo "$resolved" | grep -q '^kernel ' || missing=$meta
+echo "$resolved" | grep -q '^busybox ' || missing="${missing:+$missing and }busybox-static"
+if [ -n "$missing" ]; then
   # A fresh machine may have no package lists yet.
-  apt-get update -qq >/dev/null 2>&1 || die "cannot resolve $meta (apt-cache knows no such package and apt-get update failed)"
+  [ -z "${VIREO_GUEST_APT_UPDATED:-}" ] || die "cannot resolve $missing (not in apt-cache)"
+  apt-get update -qq >/dev/null 2>&1 || die "cannot resolve $missing (not in apt-cache, and apt-get update failed)"
+  VIREO_GUEST_APT_UPDATED=1
   resolved=$(resolve)
 fi
 field () {

@@ -68,7 +68,7 @@ expect_error bad-outdir "$tmp/a-file/out" 'cannot create output directory'
 # 3. The download breaks: apt is pointed at a proxy that refuses connections
 #    (APT_CONFIG is read after apt.conf.d, so it wins over a configured proxy).
 #    VIREO_GUEST_APT_UPDATED=1 stops the builder's one apt-get update retry,
-#    so the test leaves the system's package lists alone.
+#    so the tests leave the system's package lists alone.
 uri=$(apt-get download --print-uris busybox-static 2>/dev/null | head -n 1)
 case $uri in
   "'http"*)
@@ -105,7 +105,12 @@ expect_error download-retry "$tmp/out-retry" 'cannot download linux-image-.*simu
 calls=$(tr '\n' ' ' <"$tmp/apt-calls" 2>/dev/null)
 [ "$calls" = "download update download " ] || fail "download-retry: apt-get calls were '$calls'"
 
-# 5. No OUTDIR at all: usage, status 2.
+# 5. A metapackage apt does not know (with the lists taken as fresh, so no
+#    apt-get update runs).
+expect_error unknown-package "$tmp/out-meta" 'cannot resolve no-such-vireo-metapackage (not in apt-cache)' \
+  VIREO_GUEST_KERNEL_META=no-such-vireo-metapackage VIREO_GUEST_APT_UPDATED=1
+
+# 6. No OUTDIR at all: usage, status 2.
 /bin/sh "$builder" >/dev/null 2>"$tmp/err"
 rc=$?
 [ "$rc" -eq 2 ] && [ "$(wc -l <"$tmp/err" | tr -d ' ')" -eq 1 ] ||
