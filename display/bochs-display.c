@@ -24,16 +24,23 @@ format_of (unsigned bpp)
 {
   switch (bpp)
     {
-    case 8: return DISPLAY_FORMAT_C8;
-    case 15: return DISPLAY_FORMAT_XRGB1555;
-    case 16: return DISPLAY_FORMAT_RGB565;
-    case 24: return DISPLAY_FORMAT_RGB888;
-    case 32: return DISPLAY_FORMAT_XRGB8888;
-    default: return DISPLAY_FORMAT_NONE;
+    case 8:
+      return DISPLAY_FORMAT_C8;
+    case 15:
+      return DISPLAY_FORMAT_XRGB1555;
+    case 16:
+      return DISPLAY_FORMAT_RGB565;
+    case 24:
+      return DISPLAY_FORMAT_RGB888;
+    case 32:
+      return DISPLAY_FORMAT_XRGB8888;
+    default:
+      return DISPLAY_FORMAT_NONE;
     }
 }
 
-typedef struct {
+typedef struct
+{
   DisplayFormat format;
   uint32_t width, height, stride, virt_height;
   uint64_t offset;
@@ -57,12 +64,12 @@ compute_mode (const BochsDisplay *dev, const uint16_t *regs, Mode *m, const char
     virt_width = m->width;
   m->stride = virt_width * bypp;
   uint64_t virt_height = dev->vram_size / m->stride;
-  m->virt_height = virt_height > 0xffff ? 0xffff : (uint32_t) virt_height;
+  m->virt_height = virt_height > 0xffff ? 0xffff : (uint32_t)virt_height;
   uint32_t xo = regs[DISPI_INDEX_X_OFFSET], yo = regs[DISPI_INDEX_Y_OFFSET];
-  if (xo + (uint64_t) m->width > virt_width)
+  if (xo + (uint64_t)m->width > virt_width)
     return *why = "x offset beyond the virtual width", false;
-  m->offset = (uint64_t) yo * m->stride + (uint64_t) xo * bypp;
-  uint64_t last = m->offset + (uint64_t) m->stride * (m->height - 1) + (uint64_t) m->width * bypp;
+  m->offset = (uint64_t)yo * m->stride + (uint64_t)xo * bypp;
+  uint64_t last = m->offset + (uint64_t)m->stride * (m->height - 1) + (uint64_t)m->width * bypp;
   if (last > dev->vram_size)
     return *why = "mode does not fit in video memory", false;
   return true;
@@ -76,9 +83,10 @@ apply_mode (BochsDisplay *dev, const Mode *m)
   dev->height = m->height;
   dev->stride = m->stride;
   dev->fb_offset = m->offset;
-  dev->regs[DISPI_INDEX_VIRT_WIDTH] = (uint16_t) (m->stride / bytes_per_pixel (
-                                                    dev->regs[DISPI_INDEX_BPP] ? dev->regs[DISPI_INDEX_BPP] : 8));
-  dev->regs[DISPI_INDEX_VIRT_HEIGHT] = (uint16_t) m->virt_height;
+  dev->regs[DISPI_INDEX_VIRT_WIDTH]
+      = (uint16_t)(m->stride
+                   / bytes_per_pixel (dev->regs[DISPI_INDEX_BPP] ? dev->regs[DISPI_INDEX_BPP] : 8));
+  dev->regs[DISPI_INDEX_VIRT_HEIGHT] = (uint16_t)m->virt_height;
   dev->generation++;
 }
 
@@ -117,11 +125,11 @@ write_enable (BochsDisplay *dev, uint16_t v)
       return;
     }
   memcpy (dev->regs, regs, sizeof regs);
-  dev->regs[DISPI_INDEX_ENABLE] = v & (DISPI_ENABLED | DISPI_8BIT_DAC | DISPI_LFB_ENABLED
-                                       | DISPI_NOCLEARMEM);
+  dev->regs[DISPI_INDEX_ENABLE]
+      = v & (DISPI_ENABLED | DISPI_8BIT_DAC | DISPI_LFB_ENABLED | DISPI_NOCLEARMEM);
   apply_mode (dev, &m);
   if (!(v & DISPI_NOCLEARMEM))
-    memset (dev->vram, 0, MIN (dev->vram_size, (uint64_t) m.stride * m.virt_height));
+    memset (dev->vram, 0, MIN (dev->vram_size, (uint64_t)m.stride * m.virt_height));
 }
 
 uint16_t
@@ -142,7 +150,7 @@ bochs_dispi_read (BochsDisplay *dev, unsigned index)
         return 32;
     }
   if (index == DISPI_INDEX_ENABLE)
-    return (uint16_t) (dev->regs[index] | (dev->getcaps ? DISPI_GETCAPS : 0));
+    return (uint16_t)(dev->regs[index] | (dev->getcaps ? DISPI_GETCAPS : 0));
   return dev->regs[index];
 }
 
@@ -163,7 +171,7 @@ bochs_dispi_write (BochsDisplay *dev, unsigned index, uint16_t v)
     case DISPI_INDEX_BANK:
       {
         uint64_t banks = dev->vram_size >> 16;
-        dev->regs[index] = v < banks ? v : (uint16_t) (banks - 1);
+        dev->regs[index] = v < banks ? v : (uint16_t)(banks - 1);
       }
       return;
     case DISPI_INDEX_XRES:
@@ -225,9 +233,9 @@ dispi_port_write (void *opaque, uint64_t offset, uint64_t value, unsigned size)
 {
   BochsDisplay *dev = opaque;
   if (offset == 0)
-    dev->index = (uint16_t) value;
+    dev->index = (uint16_t)value;
   else
-    bochs_dispi_write (dev, dev->index, (uint16_t) value);
+    bochs_dispi_write (dev, dev->index, (uint16_t)value);
 }
 
 static const IoOps dispi_port_ops = { dispi_port_read, dispi_port_write };
@@ -241,18 +249,18 @@ mmio_read (void *opaque, uint64_t offset, unsigned size)
       uint64_t v = 0;
       for (unsigned i = 0; i < size; i++)
         {
-          unsigned port = (unsigned) offset - 0x400 + i;
+          unsigned port = (unsigned)offset - 0x400 + i;
           /* 0x3DA: input status 1; reading it resets the attribute flip-flop. */
           uint8_t b = port == 0x1a ? 0 : dev->vga[port];
-          v |= (uint64_t) b << (8 * i);
+          v |= (uint64_t)b << (8 * i);
         }
       return v;
     }
   if (offset >= 0x500 && offset < 0x500 + 2 * DISPI_INDEX_COUNT && !(offset & 1))
     {
-      uint64_t v = bochs_dispi_read (dev, (unsigned) (offset - 0x500) / 2);
+      uint64_t v = bochs_dispi_read (dev, (unsigned)(offset - 0x500) / 2);
       if (size >= 4 && offset + 2 < 0x500 + 2 * DISPI_INDEX_COUNT)
-        v |= (uint64_t) bochs_dispi_read (dev, (unsigned) (offset - 0x500) / 2 + 1) << 16;
+        v |= (uint64_t)bochs_dispi_read (dev, (unsigned)(offset - 0x500) / 2 + 1) << 16;
       return size == 1 ? v & 0xff : v;
     }
   if (offset == 0x600 && size == 4)
@@ -269,14 +277,14 @@ mmio_write (void *opaque, uint64_t offset, uint64_t value, unsigned size)
   if (offset >= 0x400 && offset + size <= 0x420)
     {
       for (unsigned i = 0; i < size; i++)
-        dev->vga[offset - 0x400 + i] = (uint8_t) (value >> (8 * i));
+        dev->vga[offset - 0x400 + i] = (uint8_t)(value >> (8 * i));
       return;
     }
   if (offset >= 0x500 && offset < 0x500 + 2 * DISPI_INDEX_COUNT && !(offset & 1) && size >= 2)
     {
-      bochs_dispi_write (dev, (unsigned) (offset - 0x500) / 2, (uint16_t) value);
+      bochs_dispi_write (dev, (unsigned)(offset - 0x500) / 2, (uint16_t)value);
       if (size >= 4 && offset + 2 < 0x500 + 2 * DISPI_INDEX_COUNT)
-        bochs_dispi_write (dev, (unsigned) (offset - 0x500) / 2 + 1, (uint16_t) (value >> 16));
+        bochs_dispi_write (dev, (unsigned)(offset - 0x500) / 2 + 1, (uint16_t)(value >> 16));
       return;
     }
   if (offset == 0x604 && size == 4)
@@ -286,7 +294,7 @@ mmio_write (void *opaque, uint64_t offset, uint64_t value, unsigned size)
       return;
     }
   VMM_GUEST_ERROR ("bochs-display", "MMIO write at 0x%" G_GINT64_MODIFIER "x size %u",
-                   (guint64) offset, size);
+                   (guint64)offset, size);
 }
 
 const IoOps bochs_display_mmio_ops = { mmio_read, mmio_write };
@@ -302,17 +310,16 @@ bochs_display_reset (BochsDisplay *dev)
   dev->getcaps = false;
   dev->qext_endian = QEXT_LITTLE_ENDIAN;
   dev->regs[DISPI_INDEX_ID] = DISPI_ID5;
-  dev->regs[DISPI_INDEX_VIDEO_MEMORY_64K] = (uint16_t) (dev->vram_size >> 16);
-  dev->regs[DISPI_INDEX_XRES] = (uint16_t) dev->cfg.width;
-  dev->regs[DISPI_INDEX_YRES] = (uint16_t) dev->cfg.height;
-  dev->regs[DISPI_INDEX_BPP] = (uint16_t) dev->cfg.bpp;
+  dev->regs[DISPI_INDEX_VIDEO_MEMORY_64K] = (uint16_t)(dev->vram_size >> 16);
+  dev->regs[DISPI_INDEX_XRES] = (uint16_t)dev->cfg.width;
+  dev->regs[DISPI_INDEX_YRES] = (uint16_t)dev->cfg.height;
+  dev->regs[DISPI_INDEX_BPP] = (uint16_t)dev->cfg.bpp;
   disable (dev);
   write_enable (dev, DISPI_ENABLED | DISPI_LFB_ENABLED);
 }
 
 bool
-bochs_display_init (BochsDisplay *dev, IoBus *pio, const BochsDisplayConfig *cfg,
-                    GError **error)
+bochs_display_init (BochsDisplay *dev, IoBus *pio, const BochsDisplayConfig *cfg, GError **error)
 {
   memset (dev, 0, sizeof *dev);
   dev->vram_fd = -1;
@@ -333,18 +340,19 @@ bochs_display_init (BochsDisplay *dev, IoBus *pio, const BochsDisplayConfig *cfg
     }
   if (format_of (c.bpp) == DISPLAY_FORMAT_NONE || c.width > BOCHS_MAX_XRES
       || c.height > BOCHS_MAX_YRES
-      || (uint64_t) c.width * c.height * bytes_per_pixel (c.bpp) > c.vram_size)
+      || (uint64_t)c.width * c.height * bytes_per_pixel (c.bpp) > c.vram_size)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "display: mode %ux%ux%u does not fit in %" G_GUINT64_FORMAT " MiB of video memory",
-                   c.width, c.height, c.bpp, (guint64) (c.vram_size >> 20));
+                   "display: mode %ux%ux%u does not fit in %" G_GUINT64_FORMAT
+                   " MiB of video memory",
+                   c.width, c.height, c.bpp, (guint64)(c.vram_size >> 20));
       return false;
     }
   dev->cfg = c;
   dev->vram_size = c.vram_size;
 
   dev->vram_fd = memfd_create ("vireo-vram", MFD_CLOEXEC);
-  if (dev->vram_fd < 0 || ftruncate (dev->vram_fd, (off_t) dev->vram_size) != 0)
+  if (dev->vram_fd < 0 || ftruncate (dev->vram_fd, (off_t)dev->vram_size) != 0)
     {
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
                    "display: cannot create video memory: %s", g_strerror (errno));
@@ -445,10 +453,10 @@ bochs_display_boot_info (BochsDisplay *dev, BootDisplayInfo *out)
   if (base == 0 || (dev->format != DISPLAY_FORMAT_XRGB8888 && dev->format != DISPLAY_FORMAT_RGB565))
     return false;
   out->lfb_base = base + dev->fb_offset;
-  out->lfb_size = (uint32_t) (dev->vram_size - dev->fb_offset);
-  out->width = (uint16_t) dev->width;
-  out->height = (uint16_t) dev->height;
-  out->stride = (uint16_t) dev->stride;
+  out->lfb_size = (uint32_t)(dev->vram_size - dev->fb_offset);
+  out->width = (uint16_t)dev->width;
+  out->height = (uint16_t)dev->height;
+  out->stride = (uint16_t)dev->stride;
   if (dev->format == DISPLAY_FORMAT_XRGB8888)
     {
       out->depth = 32;
@@ -505,7 +513,8 @@ bochs_display_load (BochsDisplay *dev, SnapReader *r, GError **error)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                    "bochs-display: snapshot has %" G_GUINT64_FORMAT " bytes of video memory, "
-                   "this machine %" G_GUINT64_FORMAT, (guint64) vram_size, (guint64) dev->vram_size);
+                   "this machine %" G_GUINT64_FORMAT,
+                   (guint64)vram_size, (guint64)dev->vram_size);
       return false;
     }
   Mode m = { 0 };
@@ -522,7 +531,7 @@ bochs_display_load (BochsDisplay *dev, SnapReader *r, GError **error)
     return false;
   dev->index = index;
   memcpy (dev->regs, regs, sizeof regs);
-  dev->regs[DISPI_INDEX_VIDEO_MEMORY_64K] = (uint16_t) (dev->vram_size >> 16);
+  dev->regs[DISPI_INDEX_VIDEO_MEMORY_64K] = (uint16_t)(dev->vram_size >> 16);
   dev->getcaps = getcaps;
   memcpy (dev->vga, vga, sizeof vga);
   disable (dev);

@@ -40,7 +40,8 @@
 #define BOCHS_MAX_XRES 8192
 #define BOCHS_MAX_YRES 8192
 
-enum {
+enum
+{
   DISPI_INDEX_ID = 0,
   DISPI_INDEX_XRES,
   DISPI_INDEX_YRES,
@@ -55,7 +56,8 @@ enum {
   DISPI_INDEX_COUNT,
 };
 
-enum {
+enum
+{
   DISPI_ID0 = 0xb0c0,
   DISPI_ID5 = 0xb0c5,
   DISPI_ENABLED = 0x01,
@@ -65,12 +67,14 @@ enum {
   DISPI_NOCLEARMEM = 0x80,
 };
 
-typedef struct BochsDisplayConfig {
+typedef struct BochsDisplayConfig
+{
   uint32_t width, height, bpp; /* power-on mode; 0 = 1024x768x32 */
   uint64_t vram_size;          /* power of two, 1-256 MiB; 0 = 16 MiB */
 } BochsDisplayConfig;
 
-typedef struct BochsDisplay {
+typedef struct BochsDisplay
+{
   PciDevice pci;
   IoBus *pio;
   BochsDisplayConfig cfg;
@@ -82,7 +86,7 @@ typedef struct BochsDisplay {
   uint16_t index;
   uint16_t regs[DISPI_INDEX_COUNT];
   bool getcaps;
-  uint8_t vga[0x20];  /* ports 0x3C0-0x3DF as written */
+  uint8_t vga[0x20]; /* ports 0x3C0-0x3DF as written */
   uint32_t qext_endian;
 
   /* The mode in force (derived from regs when enabled). */

@@ -7,7 +7,7 @@
 static inline uint64_t
 area (DisplayRect r)
 {
-  return (uint64_t) r.w * r.h;
+  return (uint64_t)r.w * r.h;
 }
 
 static DisplayRect
@@ -149,19 +149,18 @@ add_byte_span (DamageAccumulator *acc, const DisplaySurface *s, uint64_t start, 
         return; /* padding beyond the visible line */
       if (x1 > s->width)
         x1 = s->width;
-      damage_add (acc, (DisplayRect){ (uint32_t) x0, (uint32_t) first_line,
-                                      (uint32_t) (x1 - x0), 1 });
+      damage_add (acc, (DisplayRect){ (uint32_t)x0, (uint32_t)first_line, (uint32_t)(x1 - x0), 1 });
       return;
     }
-  damage_add (acc, (DisplayRect){ 0, (uint32_t) first_line, s->width,
-                                  (uint32_t) (last_line - first_line + 1) });
+  damage_add (acc, (DisplayRect){ 0, (uint32_t)first_line, s->width,
+                                  (uint32_t)(last_line - first_line + 1) });
 }
 
 void
 damage_add_dirty_pages (DamageAccumulator *acc, const uint64_t *bitmap, size_t npages,
                         const DisplaySurface *s, uint64_t fb_offset)
 {
-  uint64_t fb_len = (uint64_t) s->stride * s->height;
+  uint64_t fb_len = (uint64_t)s->stride * s->height;
   size_t i = 0;
   while (i < npages)
     {
@@ -177,8 +176,8 @@ damage_add_dirty_pages (DamageAccumulator *acc, const uint64_t *bitmap, size_t n
       size_t run = i;
       while (run < npages && (bitmap[run / 64] >> (run % 64) & 1))
         run++;
-      uint64_t start = (uint64_t) i * DAMAGE_PAGE_SIZE;
-      uint64_t end = (uint64_t) run * DAMAGE_PAGE_SIZE;
+      uint64_t start = (uint64_t)i * DAMAGE_PAGE_SIZE;
+      uint64_t end = (uint64_t)run * DAMAGE_PAGE_SIZE;
       i = run;
       /* Clip to the framebuffer's bytes. */
       if (end <= fb_offset || start >= fb_offset + fb_len)

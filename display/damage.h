@@ -17,9 +17,10 @@
 #define DAMAGE_MAX_RECTS 16
 #define DAMAGE_PAGE_SIZE 4096u
 
-typedef struct DamageAccumulator {
-  uint32_t width, height;   /* clip */
-  int64_t interval_ns;      /* minimum time between two takes */
+typedef struct DamageAccumulator
+{
+  uint32_t width, height; /* clip */
+  int64_t interval_ns;    /* minimum time between two takes */
   int64_t last_take_ns;
   bool taken_once;
   size_t count;
@@ -50,7 +51,8 @@ void damage_add_dirty_pages (DamageAccumulator *acc, const uint64_t *bitmap, siz
  * with a shadow copy page by page, sets the bits of changed pages in bitmap
  * and refreshes the shadow. The shadow must be as large as the framebuffer
  * span (stride * height); pages are counted from fb_offset rounded down. */
-typedef struct DirtyCompare {
+typedef struct DirtyCompare
+{
   uint8_t *shadow;
   size_t size;
 } DirtyCompare;

@@ -31,7 +31,7 @@ display_setup_new (PciHost *pci, IoBus *pio, GMutex *device_lock, I8042 *kbc,
     }
 
   uint32_t vram_bar = opts->vram_bar ? opts->vram_bar : 0xc0000000u;
-  uint32_t mmio_bar = opts->mmio_bar ? opts->mmio_bar : vram_bar + (uint32_t) ds->device.vram_size;
+  uint32_t mmio_bar = opts->mmio_bar ? opts->mmio_bar : vram_bar + (uint32_t)ds->device.vram_size;
   g_mutex_lock (device_lock);
   bool ok = pci_host_add_device (pci, &ds->device.pci, -1, 0, error);
   if (ok && !bochs_display_assign_bars (&ds->device, vram_bar, mmio_bar))

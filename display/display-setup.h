@@ -30,7 +30,8 @@
 #include "input/input-sink.h"
 #include "vmm-core/platform/pci-host.h"
 
-typedef struct DisplaySetupOptions {
+typedef struct DisplaySetupOptions
+{
   const char *display;       /* "sdl", "none", or NULL (= none) */
   const char *spice;         /* the --spice argument, or NULL */
   BochsDisplayConfig device; /* zeros: 1024x768x32, 16 MiB */
@@ -40,7 +41,8 @@ typedef struct DisplaySetupOptions {
   const char *title;         /* window title (the VM's name) */
 } DisplaySetupOptions;
 
-typedef struct DisplaySetup {
+typedef struct DisplaySetup
+{
   BochsDisplay device;
   VmmDisplay *hub;
   I8042Sink sink;

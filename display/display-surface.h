@@ -11,28 +11,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef enum {
-  DISPLAY_FORMAT_NONE = 0,  /* display off: nothing to show */
-  DISPLAY_FORMAT_XRGB8888,  /* 32 bpp, little-endian B G R X */
-  DISPLAY_FORMAT_RGB888,    /* 24 bpp, B G R */
-  DISPLAY_FORMAT_RGB565,    /* 16 bpp */
-  DISPLAY_FORMAT_XRGB1555,  /* 15 bpp in 16 bits */
-  DISPLAY_FORMAT_C8,        /* 8 bpp palette (shown as grey: no DAC here) */
+typedef enum
+{
+  DISPLAY_FORMAT_NONE = 0, /* display off: nothing to show */
+  DISPLAY_FORMAT_XRGB8888, /* 32 bpp, little-endian B G R X */
+  DISPLAY_FORMAT_RGB888,   /* 24 bpp, B G R */
+  DISPLAY_FORMAT_RGB565,   /* 16 bpp */
+  DISPLAY_FORMAT_XRGB1555, /* 15 bpp in 16 bits */
+  DISPLAY_FORMAT_C8,       /* 8 bpp palette (shown as grey: no DAC here) */
 } DisplayFormat;
 
-typedef struct DisplayRect {
+typedef struct DisplayRect
+{
   uint32_t x, y, w, h;
 } DisplayRect;
 
-typedef struct DisplaySurface {
+typedef struct DisplaySurface
+{
   DisplayFormat format;
   uint32_t width, height;
-  uint32_t stride;      /* bytes per line */
-  int fd;               /* memfd holding the pixels (owned by the device) */
-  uint64_t offset;      /* of pixel (0, 0) in fd and in data's mapping */
-  uint8_t *data;        /* host pointer to pixel (0, 0) */
-  uint64_t fd_size;     /* bytes in fd */
-  uint32_t generation;  /* bumps on every mode change */
+  uint32_t stride;     /* bytes per line */
+  int fd;              /* memfd holding the pixels (owned by the device) */
+  uint64_t offset;     /* of pixel (0, 0) in fd and in data's mapping */
+  uint8_t *data;       /* host pointer to pixel (0, 0) */
+  uint64_t fd_size;    /* bytes in fd */
+  uint32_t generation; /* bumps on every mode change */
 } DisplaySurface;
 
 /* Bytes per pixel of a format (0 for NONE). */

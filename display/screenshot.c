@@ -13,17 +13,17 @@ display_screenshot_rgb (const DisplaySurface *s)
 {
   if (s->format == DISPLAY_FORMAT_NONE || !s->data || s->width == 0 || s->height == 0)
     return NULL;
-  guint8 *rgb = g_malloc ((size_t) s->width * s->height * 3);
+  guint8 *rgb = g_malloc ((size_t)s->width * s->height * 3);
   uint32_t *row = g_new (uint32_t, s->width);
   for (uint32_t y = 0; y < s->height; y++)
     {
       display_surface_row_xrgb (s, 0, y, s->width, row);
-      guint8 *out = rgb + (size_t) y * s->width * 3;
+      guint8 *out = rgb + (size_t)y * s->width * 3;
       for (uint32_t x = 0; x < s->width; x++)
         {
-          out[3 * x] = (guint8) (row[x] >> 16);
-          out[3 * x + 1] = (guint8) (row[x] >> 8);
-          out[3 * x + 2] = (guint8) row[x];
+          out[3 * x] = (guint8)(row[x] >> 16);
+          out[3 * x + 1] = (guint8)(row[x] >> 8);
+          out[3 * x + 2] = (guint8)row[x];
         }
     }
   g_free (row);
@@ -36,8 +36,7 @@ prepare (const DisplaySurface *s, png_image *img, guint8 **rgb, GError **error)
   *rgb = display_screenshot_rgb (s);
   if (!*rgb)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED,
-                   "screenshot: the display is off");
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_INITIALIZED, "screenshot: the display is off");
       return false;
     }
   memset (img, 0, sizeof *img);
@@ -61,8 +60,8 @@ display_screenshot_png_file (const DisplaySurface *s, const char *path, GError *
   g_free (rgb);
   if (!ok || rename (tmp, path) != 0)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "screenshot: cannot write %s: %s",
-                   path, ok ? g_strerror (errno) : img.message);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "screenshot: cannot write %s: %s", path,
+                   ok ? g_strerror (errno) : img.message);
       g_unlink (tmp);
       png_image_free (&img);
       return false;

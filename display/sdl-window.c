@@ -7,7 +7,8 @@
 #include <SDL2/SDL.h>
 #include <SDL2/SDL_syswm.h>
 
-struct SdlWindow {
+struct SdlWindow
+{
   DisplayListener listener; /* first */
   VmmDisplay *display;
   const InputSink *sink;
@@ -59,7 +60,7 @@ wake (SdlWindow *w)
 static void
 on_surface_changed (DisplayListener *l, const DisplaySurface *s)
 {
-  SdlWindow *w = (SdlWindow *) l;
+  SdlWindow *w = (SdlWindow *)l;
   g_mutex_lock (&w->lock);
   w->surface = *s;
   w->surface_changed = true;
@@ -72,7 +73,7 @@ on_surface_changed (DisplayListener *l, const DisplaySurface *s)
 static void
 on_update (DisplayListener *l, const DisplaySurface *s, const DisplayRect *rects, size_t n)
 {
-  SdlWindow *w = (SdlWindow *) l;
+  SdlWindow *w = (SdlWindow *)l;
   g_mutex_lock (&w->lock);
   w->surface = *s; /* same geometry; after a page flip, new pixels */
   for (size_t i = 0; i < n; i++)
@@ -93,9 +94,9 @@ static void
 set_grab (SdlWindow *w, bool on)
 {
   SDL_SetRelativeMouseMode (on ? SDL_TRUE : SDL_FALSE);
-  g_autofree char *title = on ? g_strdup_printf ("%s — press Ctrl+Alt to release the mouse",
-                                                 w->title)
-                              : g_strdup (w->title);
+  g_autofree char *title
+      = on ? g_strdup_printf ("%s — press Ctrl+Alt to release the mouse", w->title)
+           : g_strdup (w->title);
   SDL_SetWindowTitle (w->window, title);
   g_mutex_lock (&w->lock);
   w->grabbed = on;
@@ -109,7 +110,7 @@ release_all_keys (SdlWindow *w)
     if (w->held[k / 8] & (1u << (k % 8)))
       {
         w->held[k / 8] &= (uint8_t) ~(1u << (k % 8));
-        input_sink_key (w->sink, (PcKeycode) k, false);
+        input_sink_key (w->sink, (PcKeycode)k, false);
       }
 }
 
@@ -121,7 +122,7 @@ handle_key (SdlWindow *w, const SDL_KeyboardEvent *ev)
     return;
   bool down = ev->type == SDL_KEYDOWN;
   if (down)
-    w->held[key / 8] |= (uint8_t) (1u << (key % 8));
+    w->held[key / 8] |= (uint8_t)(1u << (key % 8));
   else
     w->held[key / 8] &= (uint8_t) ~(1u << (key % 8));
   /* Repeats go through as make codes, as a keyboard's typematic does. */
@@ -200,18 +201,18 @@ upload (SdlWindow *w, const DisplaySurface *s, DisplayRect r)
     return;
   r.w = MIN (r.w, s->width - r.x);
   r.h = MIN (r.h, s->height - r.y);
-  SDL_Rect dst = { (int) r.x, (int) r.y, (int) r.w, (int) r.h };
+  SDL_Rect dst = { (int)r.x, (int)r.y, (int)r.w, (int)r.h };
   if (s->format == DISPLAY_FORMAT_XRGB8888)
     {
-      SDL_UpdateTexture (w->texture, &dst, s->data + (size_t) r.y * s->stride + (size_t) r.x * 4,
-                         (int) s->stride);
+      SDL_UpdateTexture (w->texture, &dst, s->data + (size_t)r.y * s->stride + (size_t)r.x * 4,
+                         (int)s->stride);
       return;
     }
   /* Other depths: convert the rectangle to XRGB8888 first. */
-  w->convert = g_renew (uint32_t, w->convert, (size_t) r.w * r.h);
+  w->convert = g_renew (uint32_t, w->convert, (size_t)r.w * r.h);
   for (uint32_t y = 0; y < r.h; y++)
-    display_surface_row_xrgb (s, r.x, r.y + y, r.w, w->convert + (size_t) y * r.w);
-  SDL_UpdateTexture (w->texture, &dst, w->convert, (int) r.w * 4);
+    display_surface_row_xrgb (s, r.x, r.y + y, r.w, w->convert + (size_t)y * r.w);
+  SDL_UpdateTexture (w->texture, &dst, w->convert, (int)r.w * 4);
 }
 
 static void
@@ -233,10 +234,9 @@ render (SdlWindow *w, bool present_anyway)
       if (s.format != DISPLAY_FORMAT_NONE && s.width && s.height)
         {
           w->texture = SDL_CreateTexture (w->renderer, SDL_PIXELFORMAT_RGB888,
-                                          SDL_TEXTUREACCESS_STREAMING, (int) s.width,
-                                          (int) s.height);
-          SDL_RenderSetLogicalSize (w->renderer, (int) s.width, (int) s.height);
-          SDL_SetWindowSize (w->window, (int) s.width, (int) s.height);
+                                          SDL_TEXTUREACCESS_STREAMING, (int)s.width, (int)s.height);
+          SDL_RenderSetLogicalSize (w->renderer, (int)s.width, (int)s.height);
+          SDL_SetWindowSize (w->window, (int)s.width, (int)s.height);
           r = (DisplayRect){ 0, 0, s.width, s.height };
           /* The X server clears a resized window and the expose may come
            * before SDL knows the new size: present again for a while. */
@@ -273,8 +273,8 @@ sdl_setup (SdlWindow *w)
       return false;
     }
   w->wake_event = SDL_RegisterEvents (1);
-  w->window = SDL_CreateWindow (w->title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, 640,
-                                480, SDL_WINDOW_RESIZABLE);
+  w->window = SDL_CreateWindow (w->title, SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, 640, 480,
+                                SDL_WINDOW_RESIZABLE);
   if (w->window)
     w->renderer = SDL_CreateRenderer (w->window, -1, 0);
   if (!w->window || !w->renderer)
@@ -288,7 +288,7 @@ sdl_setup (SdlWindow *w)
   SDL_SysWMinfo info;
   SDL_VERSION (&info.version);
   if (SDL_GetWindowWMInfo (w->window, &info) && info.subsystem == SDL_SYSWM_X11)
-    w->x11_id = (unsigned long) info.info.x11.window;
+    w->x11_id = (unsigned long)info.info.x11.window;
   return true;
 }
 

@@ -1,7 +1,8 @@
 /* Shared-memory export: hub callbacks marshalled to a main context. */
 #include "display/shm-export.h"
 
-struct DisplayShmExport {
+struct DisplayShmExport
+{
   DisplayListener listener; /* first */
   VmmDisplay *display;
   DisplayShmCallbacks cb;
@@ -50,7 +51,7 @@ schedule (DisplayShmExport *e)
 static void
 on_surface_changed (DisplayListener *l, const DisplaySurface *s)
 {
-  DisplayShmExport *e = (DisplayShmExport *) l;
+  DisplayShmExport *e = (DisplayShmExport *)l;
   g_mutex_lock (&e->lock);
   e->surface = *s;
   e->surface_pending = true;
@@ -63,7 +64,7 @@ on_surface_changed (DisplayListener *l, const DisplaySurface *s)
 static void
 on_update (DisplayListener *l, const DisplaySurface *s, const DisplayRect *rects, size_t n)
 {
-  DisplayShmExport *e = (DisplayShmExport *) l;
+  DisplayShmExport *e = (DisplayShmExport *)l;
   g_mutex_lock (&e->lock);
   if (s->offset != e->surface.offset)
     {
@@ -78,8 +79,7 @@ on_update (DisplayListener *l, const DisplaySurface *s, const DisplayRect *rects
 }
 
 DisplayShmExport *
-display_shm_export_new (VmmDisplay *display, const DisplayShmCallbacks *cb,
-                        GMainContext *context)
+display_shm_export_new (VmmDisplay *display, const DisplayShmCallbacks *cb, GMainContext *context)
 {
   DisplayShmExport *e = g_new0 (DisplayShmExport, 1);
   e->listener = (DisplayListener){ on_surface_changed, on_update };

@@ -19,7 +19,8 @@
 
 #include "display/vmm-display.h"
 
-typedef struct DisplayShmCallbacks {
+typedef struct DisplayShmCallbacks
+{
   /* New mode (also once at start). s->fd belongs to the device: dup it (a
    * GUnixFDList does) to hand it out. Format NONE: the display is off. */
   void (*surface_changed) (void *opaque, const DisplaySurface *s);

@@ -3,13 +3,15 @@
 
 #include <glib-unix.h>
 
-struct SpiceTimer {
+struct SpiceTimer
+{
   SpiceTimerFunc func;
   void *opaque;
   GSource *source;
 };
 
-struct SpiceWatch {
+struct SpiceWatch
+{
   int fd;
   int mask;
   SpiceWatchFunc func;

@@ -16,13 +16,15 @@
  * worker that cannot keep up sees the latest frame, not a backlog). */
 #define MAX_QUEUED_DRAWS 64
 
-typedef struct SpiceDraw {
+typedef struct SpiceDraw
+{
   QXLDrawable drawable;
   QXLImage image;
   uint32_t pixels[];
 } SpiceDraw;
 
-struct SpiceDisplay {
+struct SpiceDisplay
+{
   DisplayListener listener; /* first: the hub calls back with it */
   VmmDisplay *display;
   const InputSink *sink;
@@ -44,12 +46,12 @@ struct SpiceDisplay {
   uint32_t *primary_mem;
 };
 
-#define FROM_FIELD(ptr, field) \
-  ((SpiceDisplay *) ((char *) (ptr) - offsetof (SpiceDisplay, field)))
+#define FROM_FIELD(ptr, field) ((SpiceDisplay *)((char *)(ptr)-offsetof (SpiceDisplay, field)))
 
 /* ---- running setup on the SPICE core thread ---- */
 
-typedef struct {
+typedef struct
+{
   GMutex lock;
   GCond cond;
   bool done;
@@ -128,7 +130,7 @@ qxl_get_command (QXLInstance *qin, QXLCommandExt *cmd)
   if (!d)
     return 0;
   memset (cmd, 0, sizeof *cmd);
-  cmd->cmd.data = (QXLPHYSICAL) (uintptr_t) &d->drawable;
+  cmd->cmd.data = (QXLPHYSICAL)(uintptr_t)&d->drawable;
   cmd->cmd.type = QXL_CMD_DRAW;
   cmd->group_id = 0;
   return 1;
@@ -147,7 +149,7 @@ qxl_req_cmd_notification (QXLInstance *qin)
 static void
 qxl_release_resource (QXLInstance *qin, QXLReleaseInfoExt ext)
 {
-  g_free ((SpiceDraw *) (uintptr_t) ext.info->id);
+  g_free ((SpiceDraw *)(uintptr_t)ext.info->id);
 }
 
 static int
@@ -226,23 +228,25 @@ static const QXLInterface qxl_iface = {
 static SpiceDraw *
 make_draw (SpiceDisplay *sd, const DisplaySurface *s, DisplayRect r)
 {
-  SpiceDraw *d = g_malloc0 (sizeof *d + (size_t) r.w * r.h * 4);
+  SpiceDraw *d = g_malloc0 (sizeof *d + (size_t)r.w * r.h * 4);
   for (uint32_t y = 0; y < r.h; y++)
-    display_surface_row_xrgb (s, r.x, r.y + y, r.w, d->pixels + (size_t) y * r.w);
+    display_surface_row_xrgb (s, r.x, r.y + y, r.w, d->pixels + (size_t)y * r.w);
 
   QXLDrawable *dr = &d->drawable;
-  dr->release_info.id = (uint64_t) (uintptr_t) d;
+  dr->release_info.id = (uint64_t)(uintptr_t)d;
   dr->surface_id = 0;
   dr->effect = QXL_EFFECT_OPAQUE;
   dr->type = QXL_DRAW_COPY;
-  dr->bbox = (QXLRect){ .top = (int32_t) r.y, .left = (int32_t) r.x,
-                        .bottom = (int32_t) (r.y + r.h), .right = (int32_t) (r.x + r.w) };
+  dr->bbox = (QXLRect){ .top = (int32_t)r.y,
+                        .left = (int32_t)r.x,
+                        .bottom = (int32_t)(r.y + r.h),
+                        .right = (int32_t)(r.x + r.w) };
   dr->clip.type = SPICE_CLIP_TYPE_NONE;
   dr->mm_time = 0;
   dr->surfaces_dest[0] = dr->surfaces_dest[1] = dr->surfaces_dest[2] = -1;
-  dr->u.copy.src_bitmap = (QXLPHYSICAL) (uintptr_t) &d->image;
-  dr->u.copy.src_area = (QXLRect){ .top = 0, .left = 0, .bottom = (int32_t) r.h,
-                                   .right = (int32_t) r.w };
+  dr->u.copy.src_bitmap = (QXLPHYSICAL)(uintptr_t)&d->image;
+  dr->u.copy.src_area
+      = (QXLRect){ .top = 0, .left = 0, .bottom = (int32_t)r.h, .right = (int32_t)r.w };
   dr->u.copy.rop_descriptor = SPICE_ROPD_OP_PUT;
 
   QXLImage *img = &d->image;
@@ -257,7 +261,7 @@ make_draw (SpiceDisplay *sd, const DisplaySurface *s, DisplayRect r)
   img->bitmap.x = r.w;
   img->bitmap.y = r.h;
   img->bitmap.stride = r.w * 4;
-  img->bitmap.data = (QXLPHYSICAL) (uintptr_t) d->pixels;
+  img->bitmap.data = (QXLPHYSICAL)(uintptr_t)d->pixels;
   return d;
 }
 
@@ -274,7 +278,7 @@ drop_queue (SpiceDisplay *sd)
 static void
 on_surface_changed (DisplayListener *l, const DisplaySurface *s)
 {
-  SpiceDisplay *sd = (SpiceDisplay *) l;
+  SpiceDisplay *sd = (SpiceDisplay *)l;
   drop_queue (sd);
   if (sd->primary)
     {
@@ -287,17 +291,17 @@ on_surface_changed (DisplayListener *l, const DisplaySurface *s)
 
   sd->width = s->width;
   sd->height = s->height;
-  sd->primary_mem = g_malloc0 ((size_t) s->width * s->height * 4);
+  sd->primary_mem = g_malloc0 ((size_t)s->width * s->height * 4);
   QXLDevSurfaceCreate surf = {
     .width = s->width,
     .height = s->height,
-    .stride = (int32_t) (s->width * 4),
+    .stride = (int32_t)(s->width * 4),
     .format = SPICE_SURFACE_FMT_32_xRGB,
     .position = 0,
     .mouse_mode = 1,
     .flags = 0,
     .type = QXL_SURF_TYPE_PRIMARY,
-    .mem = (uint64_t) (uintptr_t) sd->primary_mem,
+    .mem = (uint64_t)(uintptr_t)sd->primary_mem,
     .group_id = 0,
   };
   spice_qxl_create_primary_surface (&sd->qxl, 0, &surf);
@@ -307,7 +311,7 @@ on_surface_changed (DisplayListener *l, const DisplaySurface *s)
 static void
 on_update (DisplayListener *l, const DisplaySurface *s, const DisplayRect *rects, size_t n)
 {
-  SpiceDisplay *sd = (SpiceDisplay *) l;
+  SpiceDisplay *sd = (SpiceDisplay *)l;
   if (!sd->primary || s->width != sd->width || s->height != sd->height)
     return;
 
@@ -350,7 +354,7 @@ kbd_get_leds (SpiceKbdInstance *sin)
   SpiceDisplay *sd = FROM_FIELD (sin, kbd);
   /* PS/2 LED bits and SPICE's modifier flags share the layout:
    * scroll 1, num 2, caps 4. */
-  return (uint8_t) (input_sink_leds (sd->sink) & 7);
+  return (uint8_t)(input_sink_leds (sd->sink) & 7);
 }
 
 /* The guest sets LEDs through the i8042 with no callback to us: look every
@@ -360,7 +364,7 @@ static gboolean
 poll_leds (gpointer data)
 {
   SpiceDisplay *sd = data;
-  int leds = (int) (input_sink_leds (sd->sink) & 7);
+  int leds = (int)(input_sink_leds (sd->sink) & 7);
   if (leds != sd->leds)
     {
       sd->leds = leds;
@@ -415,7 +419,8 @@ static const SpiceMouseInterface mouse_iface = {
 
 /* ---- life cycle ---- */
 
-typedef struct {
+typedef struct
+{
   SpiceDisplay *sd;
   const SpiceOptions *opts;
   SpiceCoreInterface *core;
@@ -453,8 +458,8 @@ start_on_core (gpointer data)
         g_set_error (&a->error, G_IO_ERROR, G_IO_ERROR_FAILED, "spice: cannot listen on %s",
                      o->unix_path);
       else
-        g_set_error (&a->error, G_IO_ERROR, G_IO_ERROR_FAILED,
-                     "spice: cannot listen on %s port %d", o->addr, o->port);
+        g_set_error (&a->error, G_IO_ERROR, G_IO_ERROR_FAILED, "spice: cannot listen on %s port %d",
+                     o->addr, o->port);
       spice_server_destroy (sd->server);
       sd->server = NULL;
       return;
@@ -473,7 +478,7 @@ start_on_core (gpointer data)
     .slot_id = 0,
     .generation = 0,
     .virt_start = 0,
-    .virt_end = ~(uintptr_t) 0,
+    .virt_end = ~(uintptr_t)0,
     .addr_delta = 0,
     .qxl_ram_size = ~0u,
   };

@@ -27,7 +27,8 @@
 #include "display/vmm-display.h"
 #include "input/input-sink.h"
 
-typedef struct SpiceOptions {
+typedef struct SpiceOptions
+{
   char *unix_path; /* unix=PATH */
   int port;        /* port=N (0: none) */
   char *addr;      /* addr=HOST (default 127.0.0.1) */

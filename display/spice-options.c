@@ -30,7 +30,7 @@ spice_options_parse (const char *spec, SpiceOptions *out, GError **error)
   for (char **p = parts; *p; p++)
     {
       const char *eq = strchr (*p, '=');
-      g_autofree char *key = eq ? g_strndup (*p, (gsize) (eq - *p)) : g_strdup (*p);
+      g_autofree char *key = eq ? g_strndup (*p, (gsize)(eq - *p)) : g_strdup (*p);
       const char *val = eq ? eq + 1 : NULL;
       if (!val || !*val)
         {
@@ -53,7 +53,7 @@ spice_options_parse (const char *spec, SpiceOptions *out, GError **error)
                            "--spice: port must be 1-65535, not '%s'", val);
               goto fail;
             }
-          out->port = (int) port;
+          out->port = (int)port;
         }
       else if (strcmp (key, "addr") == 0)
         {

@@ -5,7 +5,8 @@
 
 #define MAX_LISTENERS 8
 
-struct VmmDisplay {
+struct VmmDisplay
+{
   DisplaySource src;
   GMutex *device_lock;
   unsigned refresh_hz;
@@ -126,7 +127,7 @@ collect_dirty (VmmDisplay *d, const DisplaySurface *s)
 {
   if (!s->data || s->fd_size == 0)
     return;
-  size_t npages = (size_t) ((s->fd_size + DAMAGE_PAGE_SIZE - 1) / DAMAGE_PAGE_SIZE);
+  size_t npages = (size_t)((s->fd_size + DAMAGE_PAGE_SIZE - 1) / DAMAGE_PAGE_SIZE);
   if (d->bitmap_pages != npages)
     {
       g_free (d->bitmap);
@@ -142,8 +143,8 @@ collect_dirty (VmmDisplay *d, const DisplaySurface *s)
   if (!have)
     {
       const uint8_t *vram = s->data - s->offset;
-      dirty_compare_scan (&d->compare, vram, s->fd_size, s->offset,
-                          (uint64_t) s->stride * s->height, d->bitmap, npages);
+      dirty_compare_scan (&d->compare, vram, s->fd_size, s->offset, (uint64_t)s->stride * s->height,
+                          d->bitmap, npages);
     }
   damage_add_dirty_pages (&d->acc, d->bitmap, npages, s, s->offset);
 }

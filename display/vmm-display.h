@@ -10,10 +10,10 @@
  * Listeners (SDL window, SPICE server, the app's shared-memory export) get
  * surface_changed on a mode change (and when added) and update with merged
  * rectangles and the current surface (after a page flip only its offset and
- * data pointer differ from the one surface_changed gave: use update's); both run on the hub's thread with the hub's listener lock held,
- * so they must be quick (copy or queue, then return) and must not add or
- * remove listeners. The pixels stay in the device's memfd: a listener reads
- * s->data or maps s->fd itself.
+ * data pointer differ from the one surface_changed gave: use update's); both run on the hub's
+ * thread with the hub's listener lock held, so they must be quick (copy or queue, then return) and
+ * must not add or remove listeners. The pixels stay in the device's memfd: a listener reads s->data
+ * or maps s->fd itself.
  *
  * Use (machine / vireo-vmx):
  *   VmmDisplay *d = vmm_display_new (bochs_display_source (&bochs), &device_lock, 60);
@@ -32,7 +32,8 @@
 #include "display/damage.h"
 #include "display/display-surface.h"
 
-typedef struct DisplaySource {
+typedef struct DisplaySource
+{
   /* Current surface; called with the device lock held. */
   void (*get_surface) (void *opaque, DisplaySurface *out);
   void *opaque;
@@ -45,10 +46,10 @@ typedef struct DisplaySource {
 typedef bool (*DisplayDirtyFn) (void *opaque, uint64_t *bitmap, size_t npages);
 
 typedef struct DisplayListener DisplayListener;
-struct DisplayListener {
+struct DisplayListener
+{
   void (*surface_changed) (DisplayListener *l, const DisplaySurface *s);
-  void (*update) (DisplayListener *l, const DisplaySurface *s, const DisplayRect *rects,
-                  size_t n);
+  void (*update) (DisplayListener *l, const DisplaySurface *s, const DisplayRect *rects, size_t n);
 };
 
 typedef struct VmmDisplay VmmDisplay;

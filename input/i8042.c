@@ -101,7 +101,7 @@ static void
 set_a20 (I8042 *kbc, bool on)
 {
   bool was = kbc->outport & 2;
-  kbc->outport = (uint8_t) ((kbc->outport & ~2) | (on ? 2 : 0));
+  kbc->outport = (uint8_t)((kbc->outport & ~2) | (on ? 2 : 0));
   if (was != on && kbc->hooks.set_a20)
     kbc->hooks.set_a20 (kbc->hooks.opaque, on);
 }
@@ -111,7 +111,7 @@ write_outport (I8042 *kbc, uint8_t v)
 {
   set_a20 (kbc, v & 2);
   /* OBF bits (4, 5) are read-only mirrors of the status; keep the rest. */
-  kbc->outport = (uint8_t) ((v & ~0x30) | 1);
+  kbc->outport = (uint8_t)((v & ~0x30) | 1);
   if (!(v & 1))
     request_reset (kbc);
 }
@@ -145,7 +145,7 @@ controller_command (I8042 *kbc, uint8_t cmd)
       kbc->ram[0] |= I8042_CTR_AUXDIS;
       break;
     case 0xa8:
-      kbc->ram[0] &= (uint8_t) ~I8042_CTR_AUXDIS;
+      kbc->ram[0] &= (uint8_t)~I8042_CTR_AUXDIS;
       break;
     case 0xa9: /* aux interface test: no error */
     case 0xab: /* keyboard interface test */
@@ -160,15 +160,15 @@ controller_command (I8042 *kbc, uint8_t cmd)
       kbc->ram[0] |= I8042_CTR_KBDDIS;
       break;
     case 0xae:
-      kbc->ram[0] &= (uint8_t) ~I8042_CTR_KBDDIS;
+      kbc->ram[0] &= (uint8_t)~I8042_CTR_KBDDIS;
       break;
     case 0xc0: /* input port: keyboard not inhibited */
       reply (kbc, 0x80, false);
       break;
     case 0xd0:
       reply (kbc,
-             (uint8_t) (kbc->outport | (kbc->obf && !kbc->obf_aux ? 0x10 : 0)
-                        | (kbc->obf && kbc->obf_aux ? 0x20 : 0)),
+             (uint8_t)(kbc->outport | (kbc->obf && !kbc->obf_aux ? 0x10 : 0)
+                       | (kbc->obf && kbc->obf_aux ? 0x20 : 0)),
              false);
       break;
     case 0xd1:
@@ -198,7 +198,7 @@ data_write (I8042 *kbc, uint8_t v)
     {
       kbc->ram[cmd & 0x1f] = v;
       if (cmd == 0x60)
-        kbc->status = (uint8_t) ((kbc->status & ~I8042_STR_SYSFLAG) | (v & I8042_CTR_SYSFLAG));
+        kbc->status = (uint8_t)((kbc->status & ~I8042_STR_SYSFLAG) | (v & I8042_CTR_SYSFLAG));
       return;
     }
   switch (cmd)
@@ -226,7 +226,7 @@ i8042_read (I8042 *kbc, unsigned port)
 {
   if (port == 4)
     {
-      uint8_t s = (uint8_t) (kbc->status | I8042_STR_KEYLOCK);
+      uint8_t s = (uint8_t)(kbc->status | I8042_STR_KEYLOCK);
       if (kbc->obf)
         s |= I8042_STR_OBF | (kbc->obf_aux ? I8042_STR_AUXDATA : 0);
       return s;
@@ -255,7 +255,7 @@ i8042_write (I8042 *kbc, unsigned port, uint8_t value)
     }
   else if (port == 0)
     {
-      kbc->status &= (uint8_t) ~I8042_STR_CMDDAT;
+      kbc->status &= (uint8_t)~I8042_STR_CMDDAT;
       data_write (kbc, value);
     }
   kbc_sync (kbc);
@@ -264,13 +264,13 @@ i8042_write (I8042 *kbc, unsigned port, uint8_t value)
 static uint64_t
 pio_read (void *opaque, uint64_t offset, unsigned size)
 {
-  return i8042_read (opaque, (unsigned) offset);
+  return i8042_read (opaque, (unsigned)offset);
 }
 
 static void
 pio_write (void *opaque, uint64_t offset, uint64_t value, unsigned size)
 {
-  i8042_write (opaque, (unsigned) offset, (uint8_t) value);
+  i8042_write (opaque, (unsigned)offset, (uint8_t)value);
 }
 
 static const IoOps i8042_data_ops = { pio_read, pio_write };
@@ -284,7 +284,7 @@ pio_read_cmd (void *opaque, uint64_t offset, unsigned size)
 static void
 pio_write_cmd (void *opaque, uint64_t offset, uint64_t value, unsigned size)
 {
-  i8042_write (opaque, 4, (uint8_t) value);
+  i8042_write (opaque, 4, (uint8_t)value);
 }
 
 static const IoOps i8042_cmd_ops = { pio_read_cmd, pio_write_cmd };
@@ -400,9 +400,9 @@ i8042_save (const I8042 *kbc, SnapWriter *w)
   snap_put_u8 (w, m->pending_cmd);
   snap_put_u8 (w, m->last_sent);
   snap_put_u8 (w, m->buttons);
-  snap_put_u32 (w, (uint32_t) m->dx);
-  snap_put_u32 (w, (uint32_t) m->dy);
-  snap_put_u32 (w, (uint32_t) m->dz);
+  snap_put_u32 (w, (uint32_t)m->dx);
+  snap_put_u32 (w, (uint32_t)m->dy);
+  snap_put_u32 (w, (uint32_t)m->dz);
   snap_put_bool (w, m->dirty);
   snap_section_end (w);
 }
@@ -410,7 +410,7 @@ i8042_save (const I8042 *kbc, SnapWriter *w)
 static int32_t
 clamp_move (uint32_t raw)
 {
-  int32_t v = (int32_t) raw;
+  int32_t v = (int32_t)raw;
   return v < -(1 << 20) ? -(1 << 20) : v > (1 << 20) ? (1 << 20) : v;
 }
 
@@ -471,7 +471,8 @@ i8042_load (I8042 *kbc, SnapReader *r, GError **error)
       return false;
     }
   /* Commands that take an argument are the only valid pending values. */
-  if (s.pending && !(s.pending >= 0x60 && s.pending <= 0x7f) && (s.pending < 0xd1 || s.pending > 0xd4))
+  if (s.pending && !(s.pending >= 0x60 && s.pending <= 0x7f)
+      && (s.pending < 0xd1 || s.pending > 0xd4))
     s.pending = 0;
   if (k->pending_cmd != 0xed && k->pending_cmd != 0xf0 && k->pending_cmd != 0xf3)
     k->pending_cmd = 0;

@@ -33,7 +33,8 @@
 #define I8042_AUX_IRQ 12
 
 /* Status register bits. */
-enum {
+enum
+{
   I8042_STR_OBF = 0x01,
   I8042_STR_IBF = 0x02,
   I8042_STR_SYSFLAG = 0x04,
@@ -45,7 +46,8 @@ enum {
 };
 
 /* Command byte bits. */
-enum {
+enum
+{
   I8042_CTR_KBDINT = 0x01,
   I8042_CTR_AUXINT = 0x02,
   I8042_CTR_SYSFLAG = 0x04,
@@ -57,25 +59,27 @@ enum {
 /* What the controller asks of the machine (both optional). Called with the
  * device lock held: the machine should only flag the request and act on it
  * from its own loop. */
-typedef struct I8042Hooks {
+typedef struct I8042Hooks
+{
   void (*system_reset) (void *opaque);
   void (*set_a20) (void *opaque, bool enabled);
   void *opaque;
 } I8042Hooks;
 
-typedef struct I8042 {
+typedef struct I8042
+{
   IoBus *pio;
   IrqLine kbd_irq, aux_irq;
   I8042Hooks hooks;
 
-  uint8_t ram[32];     /* ram[0] is the command byte */
-  uint8_t status;      /* sysflag / cmd-data bits; OBF derived */
-  uint8_t outport;     /* bit 0 reset (1 = running), bit 1 A20 */
-  uint8_t pending;     /* controller command waiting for a data byte, or 0 */
-  bool obf;            /* output buffer full */
-  bool obf_aux;        /* ... with a mouse byte */
-  uint8_t out;         /* output buffer */
-  bool xlat_break;     /* saw F0 while translating */
+  uint8_t ram[32]; /* ram[0] is the command byte */
+  uint8_t status;  /* sysflag / cmd-data bits; OBF derived */
+  uint8_t outport; /* bit 0 reset (1 = running), bit 1 A20 */
+  uint8_t pending; /* controller command waiting for a data byte, or 0 */
+  bool obf;        /* output buffer full */
+  bool obf_aux;    /* ... with a mouse byte */
+  uint8_t out;     /* output buffer */
+  bool xlat_break; /* saw F0 while translating */
   /* A controller reply (or a D2/D3 byte) waiting for the output buffer; it
    * goes before device bytes, and a newer one replaces it as on hardware. */
   bool reply_full;
@@ -88,8 +92,7 @@ typedef struct I8042 {
 } I8042;
 
 /* Claims 0x60 and 0x64 on pio (if non-NULL). False if taken. */
-bool i8042_init (I8042 *kbc, IoBus *pio, IrqLine kbd_irq, IrqLine aux_irq,
-                 const I8042Hooks *hooks);
+bool i8042_init (I8042 *kbc, IoBus *pio, IrqLine kbd_irq, IrqLine aux_irq, const I8042Hooks *hooks);
 void i8042_destroy (I8042 *kbc);
 /* Power-on state (command byte as firmware leaves it: XLATE, SYSFLAG,
  * KBDINT, mouse disabled). */

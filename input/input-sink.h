@@ -10,7 +10,8 @@
 #include "input/i8042.h"
 #include "input/keymap.h"
 
-typedef struct InputSink {
+typedef struct InputSink
+{
   /* key: evdev code. */
   void (*key) (void *opaque, PcKeycode key, bool down);
   /* Relative motion (dy > 0 = down, dz > 0 = wheel towards the user) and
@@ -42,7 +43,8 @@ input_sink_leds (const InputSink *s)
 }
 
 /* A sink feeding an i8042 under the machine's device lock. */
-typedef struct I8042Sink {
+typedef struct I8042Sink
+{
   InputSink sink;
   I8042 *kbc;
   GMutex *lock;

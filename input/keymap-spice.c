@@ -11,7 +11,7 @@ keymap_spice_to_evdev (unsigned spice_code)
     return PC_KEYCODE_NONE;
   if ((spice_code & 0xff) == 0x45 && (spice_code & 0x100))
     return KEY_PAUSE; /* not E0 45 on real hardware, but what clients send */
-  uint16_t code = (uint16_t) (spice_code & 0xff);
+  uint16_t code = (uint16_t)(spice_code & 0xff);
   if (spice_code & 0x100)
     code |= 0xe000;
   return keymap_set1_to_evdev (code);

@@ -35,8 +35,7 @@ PcKeycode keymap_set2_to_evdev (uint16_t code);
  * (down = true) or up. Returns the count written to out (at most
  * KEYMAP_SEQ_MAX); 0 for an unknown key, an unsupported set, or a key with no
  * break code (Pause). */
-size_t keymap_ps2_sequence (PcKeycode key, unsigned set, bool down,
-                            uint8_t out[KEYMAP_SEQ_MAX]);
+size_t keymap_ps2_sequence (PcKeycode key, unsigned set, bool down, uint8_t out[KEYMAP_SEQ_MAX]);
 
 /* The i8042's set 2 → set 1 translation of one byte (break prefix 0xF0 is
  * handled by the caller: the next byte is translated and ORed with 0x80). */
@@ -55,7 +54,8 @@ PcKeycode keymap_xkb_to_evdev (unsigned xkb_keycode);
  * receives): feed bytes one at a time; when a key event completes it returns
  * true with *key and *down set. Knows E0 prefixes, the fake shifts that
  * surround some E0 keys (ignored), PrintScreen and the E1 Pause sequence. */
-typedef struct Set1Decoder {
+typedef struct Set1Decoder
+{
   uint8_t prefix;   /* 0, 0xE0 or 0xE1 */
   uint8_t e1_count; /* bytes seen after E1 */
 } Set1Decoder;

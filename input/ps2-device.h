@@ -14,7 +14,8 @@
 
 #define PS2_QUEUE_SIZE 32
 
-typedef struct Ps2Queue {
+typedef struct Ps2Queue
+{
   uint8_t data[PS2_QUEUE_SIZE];
   uint8_t head;
   uint8_t count;
@@ -34,15 +35,16 @@ void ps2_queue_load (Ps2Queue *q, SnapReader *r);
  * one overrun code (0x00 in set 2, 0xFF in set 1). */
 #define PS2_KBD_BUFFER 16
 
-typedef struct Ps2Keyboard {
+typedef struct Ps2Keyboard
+{
   Ps2Queue queue;
-  bool scanning;       /* F4/F5 */
+  bool scanning;        /* F4/F5 */
   uint8_t scancode_set; /* 1 or 2 */
-  uint8_t leds;        /* bit 0 scroll, 1 num, 2 caps */
-  uint8_t typematic;   /* F3 argument */
-  uint8_t pending_cmd; /* command waiting for its argument, or 0 */
-  uint8_t last_sent;   /* for FE (resend) */
-  bool overrun;        /* overrun code queued, waiting for space */
+  uint8_t leds;         /* bit 0 scroll, 1 num, 2 caps */
+  uint8_t typematic;    /* F3 argument */
+  uint8_t pending_cmd;  /* command waiting for its argument, or 0 */
+  uint8_t last_sent;    /* for FE (resend) */
+  bool overrun;         /* overrun code queued, waiting for space */
   uint64_t keys_dropped;
 } Ps2Keyboard;
 
@@ -56,21 +58,22 @@ bool ps2_kbd_read (Ps2Keyboard *kbd, uint8_t *byte);
 
 /* ---- mouse ---- */
 
-typedef struct Ps2Mouse {
+typedef struct Ps2Mouse
+{
   Ps2Queue queue;
-  bool streaming;      /* data reporting enabled (F4) */
-  bool remote;         /* remote mode (F0): packets only on EB */
-  bool wrap;           /* echo mode (EE) */
-  bool scale21;        /* 2:1 scaling */
-  uint8_t resolution;  /* 0..3 */
+  bool streaming;     /* data reporting enabled (F4) */
+  bool remote;        /* remote mode (F0): packets only on EB */
+  bool wrap;          /* echo mode (EE) */
+  bool scale21;       /* 2:1 scaling */
+  uint8_t resolution; /* 0..3 */
   uint8_t sample_rate;
-  uint8_t id;          /* 0, or 3 after the IntelliMouse knock */
-  uint8_t knock[3];    /* last three sample rates set */
+  uint8_t id;       /* 0, or 3 after the IntelliMouse knock */
+  uint8_t knock[3]; /* last three sample rates set */
   uint8_t pending_cmd;
   uint8_t last_sent;
-  uint8_t buttons;     /* bit 0 left, 1 right, 2 middle */
-  int32_t dx, dy, dz;  /* movement not yet reported (PS/2 sense: y up) */
-  bool dirty;          /* buttons changed since the last packet */
+  uint8_t buttons;    /* bit 0 left, 1 right, 2 middle */
+  int32_t dx, dy, dz; /* movement not yet reported (PS/2 sense: y up) */
+  bool dirty;         /* buttons changed since the last packet */
 } Ps2Mouse;
 
 void ps2_mouse_reset (Ps2Mouse *mouse);

@@ -5,7 +5,8 @@
 
 #include "vmm-core/log.h"
 
-enum {
+enum
+{
   KBD_ACK = 0xfa,
   KBD_RESEND = 0xfe,
   KBD_BAT_OK = 0xaa,
@@ -188,8 +189,13 @@ ps2_kbd_write (Ps2Keyboard *kbd, uint8_t byte)
       kbd_defaults (kbd);
       kbd_reply1 (kbd, KBD_ACK);
       break;
-    case 0xf7: case 0xf8: case 0xf9: case 0xfa:
-    case 0xfb: case 0xfc: case 0xfd:
+    case 0xf7:
+    case 0xf8:
+    case 0xf9:
+    case 0xfa:
+    case 0xfb:
+    case 0xfc:
+    case 0xfd:
       /* Set 3 key attributes: accepted and ignored (sets 1/2 have none). */
       kbd_reply1 (kbd, KBD_ACK);
       break;

@@ -3,7 +3,8 @@
 
 #include "vmm-core/log.h"
 
-enum {
+enum
+{
   MOUSE_ACK = 0xfa,
   MOUSE_RESEND = 0xfe,
   MOUSE_BAT_OK = 0xaa,
@@ -101,9 +102,9 @@ make_packet (Ps2Mouse *m, bool scaled, uint8_t out[4])
   if (dy < 0)
     b0 |= 0x20;
   out[0] = b0;
-  out[1] = (uint8_t) dx;
-  out[2] = (uint8_t) dy;
-  out[3] = (uint8_t) (dz & 0x0f);
+  out[1] = (uint8_t)dx;
+  out[2] = (uint8_t)dy;
+  out[3] = (uint8_t)(dz & 0x0f);
   m->dirty = false;
 }
 
@@ -119,7 +120,7 @@ mouse_flush (Ps2Mouse *m)
 {
   if (!m->streaming || m->remote || m->wrap)
     return;
-  while (has_motion (m) && ps2_queue_room (&m->queue) >= (size_t) packet_size (m))
+  while (has_motion (m) && ps2_queue_room (&m->queue) >= (size_t)packet_size (m))
     {
       uint8_t p[4];
       make_packet (m, true, p);
@@ -211,9 +212,9 @@ ps2_mouse_write (Ps2Mouse *m, uint8_t byte)
     case 0xe9:
       {
         /* Status: remote, enabled, 2:1, left, middle, right. */
-        uint8_t s = (uint8_t) ((m->remote ? 0x40 : 0) | (m->streaming ? 0x20 : 0)
-                               | (m->scale21 ? 0x10 : 0) | ((m->buttons & 1) << 2)
-                               | ((m->buttons & 4) >> 1) | ((m->buttons & 2) >> 1));
+        uint8_t s = (uint8_t)((m->remote ? 0x40 : 0) | (m->streaming ? 0x20 : 0)
+                              | (m->scale21 ? 0x10 : 0) | ((m->buttons & 1) << 2)
+                              | ((m->buttons & 4) >> 1) | ((m->buttons & 2) >> 1));
         uint8_t r[4] = { MOUSE_ACK, s, m->resolution, m->sample_rate };
         mouse_reply (m, r, 4);
       }
