@@ -80,3 +80,19 @@ run_client_wait_state (VireoDBusVM1 *proxy, const char *const *states, guint tim
     w.reached = g_strdup ("stopped");
   return w.reached;
 }
+
+gboolean
+run_client_wait_gone (VireoDBusVM1 *proxy, guint timeout_s)
+{
+  GDBusConnection *c = g_dbus_proxy_get_connection (G_DBUS_PROXY (proxy));
+  Wait w = { NULL, NULL, FALSE, FALSE };
+  gulong h = g_signal_connect (c, "closed", G_CALLBACK (on_closed), &w);
+  guint timer = g_timeout_add_seconds (timeout_s, on_timeout, &w);
+
+  while (!w.gone && !w.timed_out && !g_dbus_connection_is_closed (c))
+    g_main_context_iteration (NULL, TRUE);
+  if (!w.timed_out)
+    g_source_remove (timer);
+  g_signal_handler_disconnect (c, h);
+  return w.gone || g_dbus_connection_is_closed (c);
+}

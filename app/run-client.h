@@ -24,4 +24,7 @@ VireoDBusVM1 *run_client_connect (VireoVm *vm, GError **error);
 char         *run_client_wait_state (VireoDBusVM1 *proxy, const char *const *states,
                                      guint timeout_s);
 
+/* TRUE when the helper closes the connection within @timeout_s. */
+gboolean      run_client_wait_gone (VireoDBusVM1 *proxy, guint timeout_s);
+
 G_END_DECLS

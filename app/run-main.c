@@ -116,6 +116,8 @@ cmd_start (VireoVm *vm, gboolean headless)
 
   if (proxy && g_strcmp0 (vireo_dbus_vm1_get_state (proxy), "stopped") != 0)
     return fail (RUN_EXIT_ALREADY_RUNNING, _("%s is already running"), vireo_vm_get_name (vm));
+  if (proxy && run_client_wait_gone (proxy, 2))
+    g_clear_object (&proxy); /* a helper that just stopped its VM and exits */
   if (!proxy)
     {
       if (headless)

@@ -17,6 +17,8 @@ struct _VireoConsole
   gboolean grabbed;
   GHashTable *keys_down; /* evdev codes sent as pressed */
   guint buttons;
+  GtkApplication *app;    /* whose accels are suspended while grabbed */
+  GHashTable *saved_accels; /* detailed action -> GStrv */
 };
 
 G_DEFINE_FINAL_TYPE (VireoConsole, vireo_console, GTK_TYPE_WIDGET)
@@ -106,6 +108,47 @@ send_key (VireoConsole *self, guint code, gboolean down)
   vireo_dbus_vm1_call_send_key (self->proxy, code, down, NULL, NULL, NULL);
 }
 
+/* Application accelerators run before the focused widget sees a key, so
+ * a grabbed console would lose Ctrl+E or Ctrl+R (and power the VM off!).
+ * They are suspended while the guest has the keyboard. */
+static void
+suspend_accels (VireoConsole *self)
+{
+  GtkRoot *root = gtk_widget_get_root (GTK_WIDGET (self));
+  GtkApplication *app = GTK_IS_WINDOW (root) ? gtk_window_get_application (GTK_WINDOW (root))
+                                             : NULL;
+  g_auto (GStrv) actions = NULL;
+  const char *none[] = { NULL };
+
+  if (!app || self->app)
+    return;
+  self->app = g_object_ref (app);
+  self->saved_accels = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                              (GDestroyNotify) g_strfreev);
+  actions = gtk_application_list_action_descriptions (app);
+  for (guint i = 0; actions[i]; i++)
+    {
+      g_hash_table_insert (self->saved_accels, g_strdup (actions[i]),
+                           gtk_application_get_accels_for_action (app, actions[i]));
+      gtk_application_set_accels_for_action (app, actions[i], none);
+    }
+}
+
+static void
+restore_accels (VireoConsole *self)
+{
+  GHashTableIter iter;
+  gpointer action, accels;
+
+  if (!self->app)
+    return;
+  g_hash_table_iter_init (&iter, self->saved_accels);
+  while (g_hash_table_iter_next (&iter, &action, &accels))
+    gtk_application_set_accels_for_action (self->app, action, (const char *const *) accels);
+  g_clear_pointer (&self->saved_accels, g_hash_table_unref);
+  g_clear_object (&self->app);
+}
+
 static void
 set_grabbed (VireoConsole *self, gboolean grabbed)
 {
@@ -119,6 +162,7 @@ set_grabbed (VireoConsole *self, gboolean grabbed)
     {
       gtk_widget_grab_focus (GTK_WIDGET (self));
       gtk_widget_set_cursor_from_name (GTK_WIDGET (self), "none");
+      suspend_accels (self);
       if (surface && GDK_IS_TOPLEVEL (surface))
         gdk_toplevel_inhibit_system_shortcuts (GDK_TOPLEVEL (surface), NULL);
     }
@@ -129,6 +173,7 @@ set_grabbed (VireoConsole *self, gboolean grabbed)
       for (GList *l = keys; l; l = l->next)
         send_key (self, GPOINTER_TO_UINT (l->data), FALSE);
       gtk_widget_set_cursor (GTK_WIDGET (self), NULL);
+      restore_accels (self);
       if (surface && GDK_IS_TOPLEVEL (surface))
         gdk_toplevel_restore_system_shortcuts (GDK_TOPLEVEL (surface));
     }
@@ -234,6 +279,7 @@ vireo_console_dispose (GObject *object)
 {
   VireoConsole *self = VIREO_CONSOLE (object);
 
+  restore_accels (self);
   if (self->framebuffer)
     g_signal_handlers_disconnect_by_data (self->framebuffer, self);
   g_clear_object (&self->framebuffer);

@@ -115,6 +115,13 @@ handle_start (VireoDBusVM1 *s, GDBusMethodInvocation *inv, Mock *m)
 
   if (!in_state (inv, m, "stopped", NULL))
     return TRUE;
+  if (m->has_run)
+    {
+      /* A helper runs its VM once; it is on its way out. */
+      g_dbus_method_invocation_return_dbus_error (inv, "org.vireo.VM1.Error.InvalidState",
+                                                  "The VM helper is exiting");
+      return TRUE;
+    }
   if (g_strcmp0 (g_getenv ("VIREO_MOCK_CRASH"), "start") == 0)
     abort ();
   paint_pattern (m);

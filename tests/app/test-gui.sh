@@ -93,6 +93,15 @@ keys=$(grep ' down$' "$tmp/keys.log" | cut -d' ' -f1 | tr '\n' ' ')
 import -window root "$tmp/shot.png"
 convert "$tmp/shot.png" -depth 8 txt:- | grep -q '#807878' || fail "key damage not drawn"
 
+# Grabbed, the app's own shortcuts go to the guest: Ctrl+E (power off) and
+# Ctrl+R (reset) must not act on the VM.
+lines=$(wc -l <"$tmp/keys.log")
+xdotool key ctrl+e ctrl+r
+sleep 0.5
+[ "$(vm_state)" = running ] || fail "an app shortcut acted while the console was grabbed"
+new=$(tail -n +$((lines + 1)) "$tmp/keys.log" | grep ' down$' | cut -d' ' -f1 | tr '\n' ' ')
+[ "$new" = "29 18 29 19 " ] || fail "Ctrl+E / Ctrl+R did not reach the guest: '$new'"
+
 # Pointer: a click in the middle of the blue bar (the 7th of 8) reaches the
 # guest at x in [6/8, 7/8) of its 1024-pixel width.
 blue_x=$(convert "$tmp/shot.png" -crop 1280x1+0+400 -depth 8 txt:- | awk -F'[,:]' '/#0000FF/ {print $1}' | sed -n '20p')
@@ -112,6 +121,12 @@ sleep 0.5
 after=$(grep -c down "$tmp/keys.log")
 # Ctrl and Alt themselves went down before the release.
 [ "$after" -eq "$before" ] || fail "keys still reach the guest after Ctrl+Alt"
+
+# Released, the shortcuts work again: Ctrl+Shift+P pauses and resumes.
+xdotool key ctrl+shift+p
+wait_for 5 sh -c "[ \"\$('$build/app/vireo-run' state 'Demo VM')\" = paused ]" || fail "Ctrl+Shift+P did not pause"
+xdotool key ctrl+shift+p
+wait_for 5 sh -c "[ \"\$('$build/app/vireo-run' state 'Demo VM')\" = running ]" || fail "Ctrl+Shift+P did not resume"
 
 act /org/vireo/Vireo/window/1 power-off
 wait_for 10 sh -c "[ \"\$('$build/app/vireo-run' state 'Demo VM')\" = stopped ]" || fail "VM did not stop"
