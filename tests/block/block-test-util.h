@@ -43,14 +43,20 @@ bt_run (const char *const *argv, char **out)
   if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &so, &se,
                      &status, &error))
     g_error ("spawn %s: %s", argv[0], error->message);
-  if (se && *se)
-    g_test_message ("%s stderr: %s", argv[0], se);
+  status = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+  if (status != 0)
+    {
+      char *cmd = g_strjoinv (" ", (char **) argv);
+      g_test_message ("'%s' exited %d: %.2000s%.2000s", cmd, status, so ? so : "",
+                      se ? se : "");
+      g_free (cmd);
+    }
   g_free (se);
   if (out)
     *out = so;
   else
     g_free (so);
-  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+  return status;
 }
 
 static inline gboolean
