@@ -33,7 +33,7 @@ guest_main (void)
   dispi_write (3, 32);
   dispi_write (4, 0x41);
   puts_ ("display-update guest: drawing\n");
-  volatile uint32_t *fb = (volatile uint32_t *) (uintptr_t) bar0;
+  volatile uint32_t *fb = (volatile uint32_t *)(uintptr_t)bar0;
   for (uint32_t f = 1;; f++)
     for (uint32_t i = 0; i < 1024 * 768; i++)
       fb[i] = f * 0x010305u ^ i;

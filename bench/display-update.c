@@ -13,8 +13,12 @@
  * of updated pixels (the fair unit when the two guests redraw at different
  * speeds), and the ratio vireo/QEMU of the latter.
  *
- *   display-update GUEST_ELF [SECONDS]       both, and the ratio
+ *   display-update [--engine auto|kvm|soft] GUEST_ELF [SECONDS]   both, and the ratio
  *   display-update --only vireo|qemu GUEST_ELF [SECONDS]
+ *   display-update --host-writer ...   vireo's VRAM redrawn by a host thread
+ *       at native speed instead of the guest (the software CPU draws far
+ *       fewer pixels per second than QEMU's TCG, which skews the per-frame
+ *       figure; this isolates the display path)
  *   display-update --client SOCKET WARMUP SECONDS   (internal: the viewer) */
 #include <signal.h>
 #include <stdio.h>
@@ -46,7 +50,7 @@ on_invalidate (SpiceChannel *ch, gint x, gint y, gint w, gint h, gpointer data)
     {
       if (now - last_invalidate > 4000)
         frames++;
-      pixels += (double) w * h;
+      pixels += (double)w * h;
     }
   last_invalidate = now;
 }
@@ -71,8 +75,8 @@ static int
 run_client (const char *socket, int warmup, int seconds)
 {
   client_start = g_get_monotonic_time ();
-  client_warm = client_start + (gint64) warmup * G_USEC_PER_SEC;
-  client_end = client_warm + (gint64) seconds * G_USEC_PER_SEC;
+  client_warm = client_start + (gint64)warmup * G_USEC_PER_SEC;
+  client_end = client_warm + (gint64)seconds * G_USEC_PER_SEC;
   SpiceSession *session = spice_session_new ();
   g_object_set (session, "unix-path", socket, NULL);
   g_signal_connect (session, "channel-new", G_CALLBACK (on_channel_new), NULL);
@@ -82,7 +86,7 @@ run_client (const char *socket, int warmup, int seconds)
   if (!spice_session_connect (session))
     return 1;
   GMainLoop *loop = g_main_loop_new (NULL, FALSE);
-  g_timeout_add ((guint) ((client_end - client_start) / 1000 + 200), quit, loop);
+  g_timeout_add ((guint)((client_end - client_start) / 1000 + 200), quit, loop);
   g_main_loop_run (loop);
   printf ("%u %.0f\n", frames, pixels);
   return 0;
@@ -116,7 +120,7 @@ thread_cpu (int pid, double *display, double *vcpu)
       unsigned long ut = 0, st = 0;
       if (sscanf (p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
         continue;
-      double s = (double) (ut + st) / (double) hz;
+      double s = (double)(ut + st) / (double)hz;
       if (g_str_has_prefix (comm, "vcpu") || g_str_has_prefix (comm, "CPU "))
         *vcpu += s;
       else
@@ -125,7 +129,8 @@ thread_cpu (int pid, double *display, double *vcpu)
   g_dir_close (dir);
 }
 
-typedef struct {
+typedef struct
+{
   double display_cpu, vcpu_cpu;
   unsigned frames;
   double screens; /* pixels received / (1024 * 768): full-screen equivalents */
@@ -137,7 +142,7 @@ spawn_client (const char *self, const char *sock, int seconds, int *out_fd)
 {
   g_autofree char *warm = g_strdup_printf ("%d", WARMUP_S);
   g_autofree char *secs = g_strdup_printf ("%d", seconds);
-  char *argv[] = { (char *) self, "--client", (char *) sock, warm, secs, NULL };
+  char *argv[] = { (char *)self, "--client", (char *)sock, warm, secs, NULL };
   GPid pid = 0;
   GError *error = NULL;
   if (!g_spawn_async_with_pipes (NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL, &pid,
@@ -171,7 +176,7 @@ measure (int pid, int seconds, Result *r)
   g_usleep (WARMUP_S * G_USEC_PER_SEC);
   double d0, v0, d1, v1;
   thread_cpu (pid, &d0, &v0);
-  g_usleep ((gulong) seconds * G_USEC_PER_SEC);
+  g_usleep ((gulong)seconds * G_USEC_PER_SEC);
   thread_cpu (pid, &d1, &v1);
   r->display_cpu = d1 - d0;
   r->vcpu_cpu = v1 - v0;
@@ -183,11 +188,29 @@ run_machine (gpointer m)
   return GINT_TO_POINTER (machine_run (m));
 }
 
+static EngineKind vireo_engine = ENGINE_KIND_AUTO;
+static bool host_writer;
+static volatile bool writer_stop;
+
+/* --host-writer: a host thread redraws VRAM as fast as a native-speed guest
+ * would (its name starts with "vcpu", so its CPU counts as guest time). */
+static gpointer
+writer_thread (gpointer data)
+{
+  BochsDisplay *dev = data;
+  uint32_t *fb = (uint32_t *)dev->vram;
+  for (uint32_t f = 1; !writer_stop; f++)
+    for (uint32_t i = 0; i < 1024 * 768; i++)
+      fb[i] = f * 0x010305u ^ i;
+  return NULL;
+}
+
 static bool
 bench_vireo (const char *self, const char *elf, int seconds, const char *dir, Result *r)
 {
-  MachineConfig cfg = { .ram_size = 64u << 20, .cpus = 1, .guest_elf = elf, .serial = "none",
-                        .engine = ENGINE_KIND_AUTO };
+  MachineConfig cfg = {
+    .ram_size = 64u << 20, .cpus = 1, .guest_elf = elf, .serial = "none", .engine = vireo_engine
+  };
   GError *error = NULL;
   g_autofree char *why = NULL;
   Machine *m = machine_new (&cfg, &why, &error);
@@ -202,17 +225,19 @@ bench_vireo (const char *self, const char *elf, int seconds, const char *dir, Re
   DisplaySetupOptions opts = { .display = "none", .spice = spec };
   DisplaySetup *ds = display_setup_new (machine_pci (m), machine_pio (m), machine_device_lock (m),
                                         machine_i8042 (m), &opts, &error);
-  if (!ds || !machine_start (m, &error))
+  if (!ds || (!host_writer && !machine_start (m, &error)))
     {
       fprintf (stderr, "display-update: vireo: %s\n", error->message);
       return false;
     }
-  GThread *runner = g_thread_new ("machine-run", run_machine, m);
+  GThread *runner = host_writer ? g_thread_new ("vcpu-writer", writer_thread, &ds->device)
+                                : g_thread_new ("machine-run", run_machine, m);
   int fd;
   GPid client = spawn_client (self, sock, seconds, &fd);
   measure (getpid (), seconds, r);
   if (client)
     client_frames (client, fd, r);
+  writer_stop = true;
   machine_request_poweroff (m);
   g_thread_join (runner);
   display_setup_stop (ds);
@@ -236,14 +261,17 @@ bench_qemu (const char *self, const char *elf, int seconds, const char *dir, Res
                                             "image-compression=auto_glz,"
                                             "jpeg-wan-compression=never,streaming-video=off",
                                             sock);
-  char *argv[] = { qemu, "-name", "bench,debug-threads=on", "-accel", "tcg", "-m", "64", "-vga", "std", "-display", "none",
-                   "-spice", spice, "-kernel", (char *) elf, "-serial", "none",
-                   "-monitor", "none", NULL };
+  char *argv[] = { qemu,       "-name",   "bench,debug-threads=on",
+                   "-accel",   "tcg",     "-m",
+                   "64",       "-vga",    "std",
+                   "-display", "none",    "-spice",
+                   spice,      "-kernel", (char *)elf,
+                   "-serial",  "none",    "-monitor",
+                   "none",     NULL };
   GPid pid;
   GError *error = NULL;
-  if (!g_spawn_async (NULL, argv + 0, NULL,
-                      G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, &pid,
-                      &error))
+  if (!g_spawn_async (NULL, argv + 0, NULL, G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL,
+                      NULL, NULL, &pid, &error))
     {
       fprintf (stderr, "display-update: qemu: %s\n", error->message);
       return false;
@@ -279,14 +307,27 @@ main (int argc, char **argv)
 
   const char *only = NULL;
   int a = 1;
-  if (argc > 2 && strcmp (argv[1], "--only") == 0)
+  for (;;)
     {
-      only = argv[2];
-      a = 3;
+      if (a + 1 < argc && strcmp (argv[a], "--only") == 0)
+        only = argv[a + 1];
+      else if (a < argc && strcmp (argv[a], "--host-writer") == 0)
+        {
+          host_writer = true;
+          a -= 1;
+        }
+      else if (a + 1 < argc && strcmp (argv[a], "--engine") == 0)
+        vireo_engine = strcmp (argv[a + 1], "kvm") == 0    ? ENGINE_KIND_KVM
+                       : strcmp (argv[a + 1], "soft") == 0 ? ENGINE_KIND_SOFT
+                                                           : ENGINE_KIND_AUTO;
+      else
+        break;
+      a += 2;
     }
   if (a >= argc)
     {
-      fprintf (stderr, "usage: display-update [--only vireo|qemu] GUEST_ELF [SECONDS]\n");
+      fprintf (stderr, "usage: display-update [--only vireo|qemu] [--engine auto|kvm|soft] "
+                       "[--host-writer] GUEST_ELF [SECONDS]\n");
       return 2;
     }
   const char *elf = argv[a];
@@ -304,8 +345,7 @@ main (int argc, char **argv)
   if (!only || strcmp (only, "qemu") == 0)
     if ((have_theirs = bench_qemu (self, elf, seconds, dir, &theirs)))
       report ("qemu", &theirs, seconds);
-  if (have_ours && have_theirs && ours.screens > 0 && theirs.screens > 0
-      && theirs.display_cpu > 0)
+  if (have_ours && have_theirs && ours.screens > 0 && theirs.screens > 0 && theirs.display_cpu > 0)
     printf ("display-update: ratio vireo/qemu (CPU per full screen of updated pixels) %.2f\n",
             (ours.display_cpu / ours.screens) / (theirs.display_cpu / theirs.screens));
   g_rmdir (dir);
