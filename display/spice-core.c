@@ -20,6 +20,9 @@ struct SpiceWatch
 };
 
 static GMutex loop_lock;
+/* Timer fields: spice-server is expected to use its core from one thread,
+ * but a timer armed from another must not race with its firing. */
+static GMutex timer_lock;
 static unsigned loop_refs;
 static GMainContext *loop_ctx;
 static GMainLoop *loop_main;
@@ -30,8 +33,10 @@ timer_fire (gpointer data)
 {
   SpiceTimer *t = data;
   /* One-shot: spice re-arms from inside func when it wants more. */
-  g_source_unref (t->source);
-  t->source = NULL;
+  g_mutex_lock (&timer_lock);
+  if (t->source == g_main_current_source ()) /* not re-armed meanwhile */
+    g_clear_pointer (&t->source, g_source_unref);
+  g_mutex_unlock (&timer_lock);
   t->func (t->opaque);
   return G_SOURCE_REMOVE;
 }
@@ -46,23 +51,32 @@ core_timer_add (SpiceTimerFunc func, void *opaque)
 }
 
 static void
-core_timer_cancel (SpiceTimer *t)
+cancel_locked (SpiceTimer *t)
 {
   if (t->source)
     {
       g_source_destroy (t->source);
-      g_source_unref (t->source);
-      t->source = NULL;
+      g_clear_pointer (&t->source, g_source_unref);
     }
+}
+
+static void
+core_timer_cancel (SpiceTimer *t)
+{
+  g_mutex_lock (&timer_lock);
+  cancel_locked (t);
+  g_mutex_unlock (&timer_lock);
 }
 
 static void
 core_timer_start (SpiceTimer *t, uint32_t ms)
 {
-  core_timer_cancel (t);
+  g_mutex_lock (&timer_lock);
+  cancel_locked (t);
   t->source = g_timeout_source_new (ms);
   g_source_set_callback (t->source, timer_fire, t, NULL);
   g_source_attach (t->source, loop_ctx);
+  g_mutex_unlock (&timer_lock);
 }
 
 static void
