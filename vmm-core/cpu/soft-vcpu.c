@@ -102,7 +102,8 @@ hook_msr (SoftCpu *c, uint32_t msr, bool is_write, uint64_t *value, bool *ok)
   else
     *ok = lapic_msr_read (l, msr, value);
   dev_unlock (sv);
-  mmu_flush (c, true); /* the APIC page may have moved or been disabled */
+  if (msr == 0x1b && is_write)
+    mmu_flush (c, true); /* the APIC page may have moved or been disabled */
   return true;
 }
 
