@@ -33,6 +33,20 @@ guest_main (void)
   if (mmio_read32 (TESTDEV_MMIO + 0x1000) != 0xffffffffu)
     fail ("unclaimed MMIO did not read all ones", 7);
 
+  /* String I/O: one rep outsb of 13 bytes to the UART, one rep insb from an
+   * unclaimed port (every byte all ones). */
+  static const char msg[] = "rep outsb ok\n";
+  const char *src = msg;
+  unsigned long n = sizeof msg - 1;
+  __asm__ volatile ("cld; rep outsb" : "+S"(src), "+c"(n) : "d"(COM1) : "memory");
+  uint8_t buf[8] = { 0 };
+  uint8_t *dst = buf;
+  n = sizeof buf;
+  __asm__ volatile ("cld; rep insb" : "+D"(dst), "+c"(n) : "d"(0x5fa) : "memory");
+  for (unsigned i = 0; i < sizeof buf; i++)
+    if (buf[i] != 0xff)
+      fail ("rep insb from an unclaimed port", 8);
+
   puts_ ("pio/mmio dispatch ok, mmio accesses ");
   putdec (count);
   putc_ ('\n');
