@@ -19,7 +19,8 @@
 #define W 320
 #define H 200
 
-typedef struct {
+typedef struct
+{
   uint8_t *fb;
   DisplaySurface surface;
 } Source;
@@ -27,7 +28,7 @@ typedef struct {
 static void
 source_get (void *opaque, DisplaySurface *out)
 {
-  *out = ((Source *) opaque)->surface;
+  *out = ((Source *)opaque)->surface;
 }
 
 static uint32_t
@@ -42,10 +43,11 @@ draw_pattern (Source *s)
 {
   for (uint32_t y = 0; y < H; y++)
     for (uint32_t x = 0; x < W; x++)
-      ((uint32_t *) (s->fb + y * s->surface.stride))[x] = pattern (x, y) | 0xff000000u;
+      ((uint32_t *)(s->fb + y * s->surface.stride))[x] = pattern (x, y) | 0xff000000u;
 }
 
-typedef struct {
+typedef struct
+{
   SpiceSession *session;
   SpiceChannel *display;
   SpiceInputsChannel *inputs;
@@ -89,8 +91,8 @@ mismatches (Client *c, Source *src)
   for (uint32_t y = 0; y < H; y++)
     for (uint32_t x = 0; x < W; x++)
       {
-        uint32_t got = ((uint32_t *) (p.data + (size_t) y * p.stride))[x] & 0xffffff;
-        uint32_t want = ((uint32_t *) (src->fb + y * src->surface.stride))[x] & 0xffffff;
+        uint32_t got = ((uint32_t *)(p.data + (size_t)y * p.stride))[x] & 0xffffff;
+        uint32_t want = ((uint32_t *)(src->fb + y * src->surface.stride))[x] & 0xffffff;
         bad += got != want;
       }
   return bad;
@@ -110,7 +112,8 @@ iterate_until (bool (*cond) (gpointer), gpointer data, int seconds)
   return cond (data);
 }
 
-typedef struct {
+typedef struct
+{
   Client *client;
   Source *src;
   GMutex *lock;
@@ -129,7 +132,7 @@ pixels_match (gpointer data)
 static bool
 inputs_open (gpointer data)
 {
-  return ((Ctx *) data)->client->inputs_open;
+  return ((Ctx *)data)->client->inputs_open;
 }
 
 static bool
@@ -160,14 +163,19 @@ test_spice_roundtrip (void)
 {
   /* The framebuffer lives in a memfd, as the device's VRAM does. */
   Source src = { 0 };
-  size_t size = (size_t) W * H * 4;
+  size_t size = (size_t)W * H * 4;
   int fd = memfd_create ("test-fb", MFD_CLOEXEC);
   g_assert_cmpint (fd, >=, 0);
-  g_assert_cmpint (ftruncate (fd, (off_t) size), ==, 0);
+  g_assert_cmpint (ftruncate (fd, (off_t)size), ==, 0);
   src.fb = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
   g_assert_true (src.fb != MAP_FAILED);
-  src.surface = (DisplaySurface){ .format = DISPLAY_FORMAT_XRGB8888, .width = W, .height = H,
-                                  .stride = W * 4, .fd = fd, .data = src.fb, .fd_size = size,
+  src.surface = (DisplaySurface){ .format = DISPLAY_FORMAT_XRGB8888,
+                                  .width = W,
+                                  .height = H,
+                                  .stride = W * 4,
+                                  .fd = fd,
+                                  .data = src.fb,
+                                  .fd_size = size,
                                   .generation = 1 };
   draw_pattern (&src);
 
@@ -200,23 +208,21 @@ test_spice_roundtrip (void)
 
   Ctx ctx = { &client, &src, &lock, &kbc, g_byte_array_new (), 0 };
   if (!iterate_until (pixels_match, &ctx, 30))
-    g_error ("client pixels differ from the surface: %zu mismatches",
-             mismatches (&client, &src));
+    g_error ("client pixels differ from the surface: %zu mismatches", mismatches (&client, &src));
 
   /* Damage: a guest-drawn block must arrive too. */
   for (uint32_t y = 50; y < 90; y++)
     for (uint32_t x = 100; x < 180; x++)
-      ((uint32_t *) (src.fb + y * src.surface.stride))[x] = 0x00123456;
+      ((uint32_t *)(src.fb + y * src.surface.stride))[x] = 0x00123456;
   if (!iterate_until (pixels_match, &ctx, 30))
-    g_error ("damaged block did not reach the client: %zu mismatches",
-             mismatches (&client, &src));
+    g_error ("damaged block did not reach the client: %zu mismatches", mismatches (&client, &src));
   g_assert_cmpuint (spice_display_draw_count (sd), >=, 2);
 
   /* Keys through the inputs channel reach the i8042 (translated set 1). */
   g_assert_true (iterate_until (inputs_open, &ctx, 30));
-  spice_inputs_channel_key_press (client.inputs, 0x1e);   /* A */
+  spice_inputs_channel_key_press (client.inputs, 0x1e); /* A */
   spice_inputs_channel_key_release (client.inputs, 0x1e);
-  spice_inputs_channel_key_press (client.inputs, 0x11c);  /* keypad Enter (E0) */
+  spice_inputs_channel_key_press (client.inputs, 0x11c); /* keypad Enter (E0) */
   spice_inputs_channel_key_release (client.inputs, 0x11c);
   ctx.want = 6;
   g_assert_true (iterate_until (got_bytes, &ctx, 30));
@@ -252,8 +258,8 @@ test_spice_roundtrip (void)
   for (guint i = 0; i + 2 < ctx.bytes->len; i += 3)
     {
       g_assert_true (ctx.bytes->data[i] & 0x08);
-      dx += (int8_t) ctx.bytes->data[i + 1];
-      dy += (int8_t) ctx.bytes->data[i + 2];
+      dx += (int8_t)ctx.bytes->data[i + 1];
+      dy += (int8_t)ctx.bytes->data[i + 2];
     }
   g_assert_cmpint (dx, ==, 5);
   g_assert_cmpint (dy, ==, -3); /* PS/2 counts up */
@@ -273,6 +279,92 @@ test_spice_roundtrip (void)
   g_rmdir (dir);
 }
 
+typedef struct
+{
+  int result; /* 0 pending, 1 opened, -1 auth error */
+} AuthProbe;
+
+static void
+on_main_event (SpiceChannel *ch, SpiceChannelEvent ev, gpointer data)
+{
+  AuthProbe *p = data;
+  if (ev == SPICE_CHANNEL_OPENED)
+    p->result = 1;
+  else if (ev == SPICE_CHANNEL_ERROR_AUTH)
+    p->result = -1;
+  else if (ev >= SPICE_CHANNEL_ERROR_CONNECT)
+    p->result = -2;
+}
+
+static void
+on_probe_channel (SpiceSession *s, SpiceChannel *ch, gpointer data)
+{
+  if (SPICE_IS_MAIN_CHANNEL (ch))
+    g_signal_connect (ch, "channel-event", G_CALLBACK (on_main_event), data);
+}
+
+static bool
+probe_done (gpointer data)
+{
+  return ((AuthProbe *)data)->result != 0;
+}
+
+static int
+try_password (const char *path, const char *password)
+{
+  AuthProbe probe = { 0 };
+  SpiceSession *session = spice_session_new ();
+  g_object_set (session, "unix-path", path, "password", password, NULL);
+  g_signal_connect (session, "channel-new", G_CALLBACK (on_probe_channel), &probe);
+  g_assert_true (spice_session_connect (session));
+  iterate_until (probe_done, &probe, 30);
+  spice_session_disconnect (session);
+  g_object_unref (session);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  return probe.result;
+}
+
+static void
+test_password (void)
+{
+  /* spice-server warns about the wrong password: expected here. */
+  GLogLevelFlags fatal = g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
+  static uint32_t pixels[16 * 16];
+  Source src = { (uint8_t *)pixels };
+  src.surface = (DisplaySurface){ .format = DISPLAY_FORMAT_XRGB8888,
+                                  .width = 16,
+                                  .height = 16,
+                                  .stride = 64,
+                                  .fd = -1,
+                                  .data = src.fb,
+                                  .fd_size = sizeof pixels,
+                                  .generation = 1 };
+  GMutex lock;
+  g_mutex_init (&lock);
+  DisplaySource ds = { source_get, &src };
+  VmmDisplay *display = vmm_display_new (&ds, &lock, 60);
+  g_autofree char *dir = g_dir_make_tmp ("vireo-spice-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "spice.sock", NULL);
+  g_autofree char *spec = g_strdup_printf ("unix=%s,password=s3cret", path);
+  SpiceOptions opts;
+  GError *error = NULL;
+  g_assert_true (spice_options_parse (spec, &opts, &error));
+  SpiceDisplay *sd = spice_display_new (display, NULL, &opts, &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpint (try_password (path, "wrong"), ==, -1);
+  g_log_set_always_fatal (fatal);
+  g_assert_cmpint (try_password (path, "s3cret"), ==, 1);
+
+  spice_display_free (sd);
+  spice_options_clear (&opts);
+  vmm_display_free (display);
+  g_mutex_clear (&lock);
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 static void
 test_options (void)
 {
@@ -287,8 +379,15 @@ test_options (void)
   g_assert_cmpstr (o.addr, ==, "::1");
   g_assert_cmpstr (o.password, ==, "s3cret");
   spice_options_clear (&o);
-  const char *bad[] = { "", "port=0", "port=70000", "port=12x", "unix=/a,port=5",
-                        "addr=1.2.3.4", "unix=/a,addr=x", "color=blue", "unix=" };
+  const char *bad[] = { "",
+                        "port=0",
+                        "port=70000",
+                        "port=12x",
+                        "unix=/a,port=5",
+                        "addr=1.2.3.4",
+                        "unix=/a,addr=x",
+                        "color=blue",
+                        "unix=" };
   for (size_t i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_assert_false (spice_options_parse (bad[i], &o, &error));
@@ -303,5 +402,6 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/spice-display/options", test_options);
   g_test_add_func ("/spice-display/roundtrip", test_spice_roundtrip);
+  g_test_add_func ("/spice-display/password", test_password);
   return g_test_run ();
 }
