@@ -249,9 +249,59 @@ sext (uint64_t v, unsigned size)
 
 /* flags.c */
 extern const uint8_t parity_table[256];
-uint64_t flags_logic (uint64_t res, unsigned size);
-uint64_t flags_add (uint64_t a, uint64_t b, uint64_t cin, uint64_t res, unsigned size);
-uint64_t flags_sub (uint64_t a, uint64_t b, uint64_t bin, uint64_t res, unsigned size);
+static inline uint64_t
+flags_szp (uint64_t res, unsigned size)
+{
+  uint64_t f = 0;
+  res &= sz_mask (size);
+  if (res == 0)
+    f |= FL_ZF;
+  if (res >> (size * 8 - 1))
+    f |= FL_SF;
+  if (parity_table[res & 0xff])
+    f |= FL_PF;
+  return f;
+}
+
+static inline uint64_t
+flags_logic (uint64_t res, unsigned size)
+{
+  return flags_szp (res, size);
+}
+
+static inline uint64_t
+flags_add (uint64_t a, uint64_t b, uint64_t cin, uint64_t res, unsigned size)
+{
+  uint64_t m = sz_mask (size), top = 1ull << (size * 8 - 1);
+  a &= m;
+  b &= m;
+  res &= m;
+  uint64_t f = flags_szp (res, size);
+  if (res < a || (cin && res == a))
+    f |= FL_CF;
+  if ((a ^ b ^ res) & 0x10)
+    f |= FL_AF;
+  if ((~(a ^ b) & (a ^ res)) & top)
+    f |= FL_OF;
+  return f;
+}
+
+static inline uint64_t
+flags_sub (uint64_t a, uint64_t b, uint64_t bin, uint64_t res, unsigned size)
+{
+  uint64_t m = sz_mask (size), top = 1ull << (size * 8 - 1);
+  a &= m;
+  b &= m;
+  res &= m;
+  uint64_t f = flags_szp (res, size);
+  if (a < b || (bin && a == b))
+    f |= FL_CF;
+  if ((a ^ b ^ res) & 0x10)
+    f |= FL_AF;
+  if (((a ^ b) & (a ^ res)) & top)
+    f |= FL_OF;
+  return f;
+}
 static inline void
 cpu_set_arith (SoftCpu *c, uint64_t f)
 {
