@@ -17,78 +17,10 @@
 #include "display/vmm-display.h"
 #include "input/i8042.h"
 #include "input/input-sink.h"
+#include "xvfb-helper.h"
 
 #define W 320
 #define H 200
-
-static GPid xvfb_pid;
-
-static void
-stop_xvfb (void)
-{
-  if (xvfb_pid > 0)
-    {
-      kill (xvfb_pid, SIGTERM);
-      waitpid (xvfb_pid, NULL, 0);
-      g_spawn_close_pid (xvfb_pid);
-      xvfb_pid = 0;
-    }
-}
-
-static bool
-start_xvfb (void)
-{
-  for (int n = 91; n < 120; n++)
-    {
-      g_autofree char *sock = g_strdup_printf ("/tmp/.X11-unix/X%d", n);
-      g_autofree char *lockf = g_strdup_printf ("/tmp/.X%d-lock", n);
-      if (g_file_test (sock, G_FILE_TEST_EXISTS) || g_file_test (lockf, G_FILE_TEST_EXISTS))
-        continue;
-      g_autofree char *disp = g_strdup_printf (":%d", n);
-      char *argv[] = { "Xvfb", disp, "-screen", "0", "1024x768x24", "-nolisten", "tcp", NULL };
-      if (!g_spawn_async (NULL, argv, NULL,
-                          G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD
-                              | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                          NULL, NULL, &xvfb_pid, NULL))
-        return false;
-      for (int i = 0; i < 100; i++)
-        {
-          if (g_file_test (sock, G_FILE_TEST_EXISTS))
-            {
-              g_setenv ("DISPLAY", disp, TRUE);
-              g_usleep (200000);
-              return true;
-            }
-          if (waitpid (xvfb_pid, NULL, WNOHANG) == xvfb_pid)
-            {
-              xvfb_pid = 0;
-              break; /* lost a race for this display: try the next */
-            }
-          g_usleep (100000);
-        }
-      stop_xvfb ();
-    }
-  return false;
-}
-
-static bool
-run (const char *cmdline)
-{
-  g_auto (GStrv) argv = NULL;
-  int status = -1;
-  g_autofree char *err = NULL;
-  if (!g_shell_parse_argv (cmdline, NULL, &argv, NULL))
-    return false;
-  if (!g_spawn_sync (NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
-                     NULL, NULL, &err, &status, NULL))
-    return false;
-  if (!g_spawn_check_wait_status (status, NULL))
-    {
-      g_printerr ("'%s' failed: %s\n", cmdline, err ? err : "");
-      return false;
-    }
-  return true;
-}
 
 typedef struct {
   uint8_t *fb;
@@ -167,7 +99,7 @@ test_sdl_window (void)
           return;
         }
     }
-  if (!start_xvfb ())
+  if (!xvfb_start ())
     {
       g_test_skip ("could not start Xvfb");
       return;
@@ -209,7 +141,7 @@ test_sdl_window (void)
   for (int i = 0; i < 20 && bad != 0; i++)
     {
       g_usleep (200000);
-      if (run (import_cmd))
+      if (run_command (import_cmd))
         bad = compare_png (shot);
     }
   if (bad != 0)
@@ -217,9 +149,9 @@ test_sdl_window (void)
 
   /* A key typed into the window reaches the i8042 (translated set 1). */
   g_autofree char *focus = g_strdup_printf ("xdotool windowfocus --sync 0x%lx", id);
-  g_assert_true (run (focus));
+  g_assert_true (run_command (focus));
   g_usleep (200000);
-  g_assert_true (run ("xdotool key a"));
+  g_assert_true (run_command ("xdotool key a"));
   GByteArray *bytes = g_byte_array_new ();
   g_assert_true (read_bytes (&lock, &kbc, bytes, 2, 10));
   const uint8_t want[] = { 0x1e, 0x9e };
@@ -227,11 +159,11 @@ test_sdl_window (void)
 
   /* A click grabs the mouse; Ctrl+Alt releases it. */
   g_autofree char *move = g_strdup_printf ("xdotool mousemove --window 0x%lx 100 100 click 1", id);
-  g_assert_true (run (move));
+  g_assert_true (run_command (move));
   for (int i = 0; i < 200 && !sdl_window_grabbed (win); i++)
     g_usleep (10000);
   g_assert_true (sdl_window_grabbed (win));
-  g_assert_true (run ("xdotool key ctrl+alt"));
+  g_assert_true (run_command ("xdotool key ctrl+alt"));
   for (int i = 0; i < 200 && sdl_window_grabbed (win); i++)
     g_usleep (10000);
   g_assert_false (sdl_window_grabbed (win));
@@ -247,7 +179,7 @@ test_sdl_window (void)
   g_free (src.fb);
   g_unlink (shot);
   g_rmdir (dir);
-  stop_xvfb ();
+  xvfb_stop ();
 }
 
 int
@@ -256,6 +188,6 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/sdl-window/xvfb", test_sdl_window);
   int rc = g_test_run ();
-  stop_xvfb ();
+  xvfb_stop ();
   return rc;
 }

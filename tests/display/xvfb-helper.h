@@ -1,0 +1,10 @@
+/* Test helpers: a private Xvfb and running command lines. */
+#pragma once
+
+#include <stdbool.h>
+
+/* Starts Xvfb on a free display and sets DISPLAY; false if it cannot. */
+bool xvfb_start (void);
+void xvfb_stop (void);
+/* Runs a command line; true on exit status 0. */
+bool run_command (const char *cmdline);
