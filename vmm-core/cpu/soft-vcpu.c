@@ -193,12 +193,20 @@ poll_events (SoftCpu *c)
   int vec = -1;
   bool nmi = false;
   dev_lock (sv);
-  if ((ev & LAPIC_EVENT_INIT) && lapic_take_init (l))
+  if (ev & LAPIC_EVENT_INIT)
     {
-      dev_unlock (sv);
-      enter_wait_for_sipi (sv);
-      c->stop = SOFT_STOP_KICK;
-      return true;
+      /* A pending SIPI is newer than the pending INIT (an INIT cancels
+       * earlier SIPIs), and resetting the LAPIC would drop it: take it first. */
+      int sipi = lapic_take_sipi (l);
+      if (lapic_take_init (l))
+        {
+          dev_unlock (sv);
+          enter_wait_for_sipi (sv);
+          if (sipi >= 0)
+            start_at_sipi (sv, sipi);
+          c->stop = SOFT_STOP_KICK;
+          return true;
+        }
     }
   if ((ev & LAPIC_EVENT_SIPI))
     lapic_take_sipi (l); /* ignored while running */
@@ -252,12 +260,10 @@ wake_condition (SoftVcpu *sv)
   Lapic *l = my_lapic (sv);
   if (c->st.mp_state == CPU_MP_INIT_RECEIVED)
     {
-      int vec = -1;
       dev_lock (sv);
+      int vec = lapic_take_sipi (l); /* before the INIT reset can drop it */
       if (ev & LAPIC_EVENT_INIT)
         lapic_take_init (l);
-      if (ev & LAPIC_EVENT_SIPI)
-        vec = lapic_take_sipi (l);
       dev_unlock (sv);
       if (vec >= 0)
         {
