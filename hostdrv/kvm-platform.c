@@ -166,6 +166,8 @@ kvm_load_platform (Engine *e, SnapReader *r, GError **error)
     return false;
   if (ioctl (k->vm_fd, KVM_SET_CLOCK, &clock) < 0)
     return kvm_fail (error, "KVM_SET_CLOCK");
+  if (k->clock_frozen)
+    k->frozen_clock = clock.clock; /* resume continues from the loaded time */
   return true;
 }
 

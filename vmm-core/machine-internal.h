@@ -5,6 +5,7 @@
 #include "input/i8042.h"
 #include "vmm-core/machine.h"
 #include "vmm-core/machine-testdev.h"
+#include "vmm-core/snapshot-stream.h"
 #include "vmm-core/platform/acpi-pm.h"
 #include "vmm-core/platform/acpi-tables.h"
 #include "vmm-core/platform/cmos-rtc.h"
@@ -19,6 +20,8 @@
 #define MACHINE_ACPI_BASE 0xe0000ull
 #define MACHINE_ACPI_SIZE 0x20000ull
 #define MACHINE_ACPI_TABLES 0xe0040ull
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SnapReader, snap_reader_free)
 
 typedef struct MachineVcpu {
   Machine *m;

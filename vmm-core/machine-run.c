@@ -12,7 +12,6 @@
 
 #include "vmm-core/snapshot-stream.h"
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (SnapReader, snap_reader_free)
 
 void
 machine_notify (Machine *m, MachineState state, bool reset)

@@ -122,6 +122,15 @@ bool machine_dirty_log_start (Machine *m, GError **error);
 bool machine_dirty_log_fetch (Machine *m, uint64_t *bitmap, GError **error);
 bool machine_dirty_log_stop (Machine *m, GError **error);
 
+/* While paused: the whole machine state except RAM as a snapshot stream
+ * (sections "machine", each device's, the engine's platform sections, and
+ * "cpu.N" per vCPU). Loading needs the same vCPU count and RAM size; the
+ * caller restores RAM itself (it is the memfd). Engine platform sections are
+ * engine-specific for now ("kvm.*" under KVM), so a state loads under the
+ * engine that saved it. */
+GBytes *machine_save_state (Machine *m, GError **error);
+bool machine_load_state (Machine *m, GBytes *state, GError **error);
+
 /* While paused: architectural state of vCPU i. */
 bool machine_get_cpu_state (Machine *m, unsigned i, CpuState *s, GError **error);
 bool machine_set_cpu_state (Machine *m, unsigned i, const CpuState *s, GError **error);

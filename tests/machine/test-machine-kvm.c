@@ -158,11 +158,46 @@ test_pause_state_dirty (void)
     g_usleep (1000);
   g_assert_cmpuint (counter (m), >, c1);
 
+  /* Save the state (and RAM, as a snapshot would), run on, restore: the
+   * guest is back where it was and continues from there. */
+  machine_pause (m);
+  GuestRam *ram = machine_ram (m);
+  g_autofree uint8_t *ram_copy = g_memdup2 (ram->host, ram->size);
+  uint64_t c_saved = counter (m);
+  g_assert_true (machine_get_cpu_state (m, 0, s, &error));
+  GBytes *state = machine_save_state (m, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (state);
+  machine_resume (m);
+  deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  while (counter (m) < c_saved + 100000 && g_get_monotonic_time () < deadline)
+    g_usleep (1000);
+  machine_pause (m);
+  g_assert_cmpuint (counter (m), >=, c_saved + 100000);
+  memcpy (ram->host, ram_copy, ram->size);
+  g_assert_true (machine_load_state (m, state, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (counter (m), ==, c_saved);
+  g_assert_true (machine_get_cpu_state (m, 0, s2, &error));
+  g_assert_cmphex (s2->rip, ==, s->rip);
+  g_assert_cmpmem (s2->regs, sizeof s2->regs, s->regs, sizeof s->regs);
+  g_assert_cmpuint (s2->mp_state, ==, s->mp_state);
+  /* A state for another shape of machine is refused. */
+  GBytes *junk = g_bytes_new_static ("nonsense", 8);
+  g_assert_false (machine_load_state (m, junk, NULL));
+  g_bytes_unref (junk);
+  g_bytes_unref (state);
+  machine_resume (m);
+  deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
+  while (counter (m) <= c_saved && g_get_monotonic_time () < deadline)
+    g_usleep (1000);
+  g_assert_cmpuint (counter (m), >, c_saved);
+
   machine_request_poweroff (m);
   g_assert_cmpint (GPOINTER_TO_INT (g_thread_join (runner)), ==, MACHINE_EXIT_POWEROFF);
   g_assert_cmpint (machine_get_state (m), ==, MACHINE_STATE_STOPPED);
-  g_assert_cmpuint (log.paused, ==, 1);
-  g_assert_cmpuint (log.running, ==, 2); /* start, resume */
+  g_assert_cmpuint (log.paused, ==, 3);
+  g_assert_cmpuint (log.running, ==, 4); /* start, three resumes */
   g_assert_cmpuint (log.stopped, ==, 1);
   machine_free (m);
   g_mutex_clear (&log.lock);
