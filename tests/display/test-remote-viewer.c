@@ -150,7 +150,7 @@ test_remote_viewer (void)
   g_assert_true (g_spawn_async (NULL, argv, env,
                                 G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD
                                     | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                                NULL, NULL, &viewer, &error));
+                                xvfb_child_dies_with_parent, NULL, &viewer, &error));
 
   g_autofree char *shot = g_build_filename (dir, "root.png", NULL);
   g_autofree char *import_cmd = g_strdup_printf ("import -window root png:%s", shot);

@@ -2,6 +2,7 @@
 #include "xvfb-helper.h"
 
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <glib.h>
@@ -20,6 +21,13 @@ xvfb_stop (void)
     }
 }
 
+/* A test that dies (a failed assertion aborts) takes its Xvfb along. */
+void
+xvfb_child_dies_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
 bool
 xvfb_start (void)
 {
@@ -34,7 +42,7 @@ xvfb_start (void)
       if (!g_spawn_async (NULL, argv, NULL,
                           G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD
                               | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                          NULL, NULL, &xvfb_pid, NULL))
+                          xvfb_child_dies_with_parent, NULL, &xvfb_pid, NULL))
         return false;
       for (int i = 0; i < 100; i++)
         {
