@@ -1,7 +1,10 @@
 /* Test helpers: a private Xvfb and running command lines. */
 #include "xvfb-helper.h"
 
+#include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,37 +34,37 @@ xvfb_child_dies_with_parent (gpointer data)
 bool
 xvfb_start (void)
 {
-  for (int n = 91; n < 120; n++)
+  /* Xvfb picks a free display itself and reports it on fd 1 (-displayfd):
+   * no race with other tests starting their own servers. */
+  char *argv[]
+      = { "Xvfb", "-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp", NULL };
+  int out = -1;
+  if (!g_spawn_async_with_pipes (
+          NULL, argv, NULL,
+          G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDERR_TO_DEV_NULL,
+          xvfb_child_dies_with_parent, NULL, &xvfb_pid, NULL, &out, NULL, NULL))
+    return false;
+  char buf[32] = { 0 };
+  size_t len = 0;
+  struct pollfd pfd = { .fd = out, .events = POLLIN };
+  while (len < sizeof buf - 1 && !memchr (buf, '\n', len) && poll (&pfd, 1, 10000) > 0)
     {
-      g_autofree char *sock = g_strdup_printf ("/tmp/.X11-unix/X%d", n);
-      g_autofree char *lockf = g_strdup_printf ("/tmp/.X%d-lock", n);
-      if (g_file_test (sock, G_FILE_TEST_EXISTS) || g_file_test (lockf, G_FILE_TEST_EXISTS))
-        continue;
-      g_autofree char *disp = g_strdup_printf (":%d", n);
-      char *argv[] = { "Xvfb", disp, "-screen", "0", "1024x768x24", "-nolisten", "tcp", NULL };
-      if (!g_spawn_async (NULL, argv, NULL,
-                          G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD
-                              | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                          xvfb_child_dies_with_parent, NULL, &xvfb_pid, NULL))
-        return false;
-      for (int i = 0; i < 100; i++)
-        {
-          if (g_file_test (sock, G_FILE_TEST_EXISTS))
-            {
-              g_setenv ("DISPLAY", disp, TRUE);
-              g_usleep (200000);
-              return true;
-            }
-          if (waitpid (xvfb_pid, NULL, WNOHANG) == xvfb_pid)
-            {
-              xvfb_pid = 0;
-              break; /* lost a race for this display: try the next */
-            }
-          g_usleep (100000);
-        }
-      xvfb_stop ();
+      ssize_t n = read (out, buf + len, sizeof buf - 1 - len);
+      if (n <= 0)
+        break;
+      len += (size_t)n;
     }
-  return false;
+  close (out);
+  char *end;
+  long display = strtol (buf, &end, 10);
+  if (len == 0 || end == buf || display < 0)
+    {
+      xvfb_stop ();
+      return false;
+    }
+  g_autofree char *disp = g_strdup_printf (":%ld", display);
+  g_setenv ("DISPLAY", disp, TRUE);
+  return true;
 }
 
 bool
