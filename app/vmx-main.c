@@ -124,7 +124,7 @@ main (int argc, char **argv)
 
   g_autofree char *why = NULL;
   Machine *m = machine_new (&cfg, &why, &error);
-  if (why)
+  if (m && why)
     fprintf (stderr, "vireo-vmx: engine: %s\n", why);
   if (!m)
     {
