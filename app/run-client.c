@@ -22,6 +22,12 @@ run_client_connect (VireoVm *vm, GError **error)
     return NULL; /* a stale socket of a helper that is gone */
   proxy = vireo_dbus_vm1_proxy_new_sync (connection, G_DBUS_PROXY_FLAGS_NONE, NULL,
                                          VIREO_VM1_OBJECT_PATH, NULL, error);
+  if (proxy && !vireo_dbus_vm1_get_state (proxy))
+    {
+      /* No properties: the helper closed on us while exiting. */
+      g_clear_object (&proxy);
+      return NULL;
+    }
   if (proxy)
     g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (proxy), 60000);
   return proxy;

@@ -142,7 +142,9 @@ cmd_start (VireoVm *vm, gboolean headless)
       if (!helper)
         return fail_error (error);
       g_subprocess_wait_async (helper, NULL, NULL, NULL);
-      if (!wait_for_socket (vm, helper, &proxy))
+      /* `vireo --start` hands the VM to a running app and exits at once:
+       * only a headless helper that exits has failed. */
+      if (!wait_for_socket (vm, headless ? helper : NULL, &proxy))
         return fail (RUN_EXIT_FAILED, _("%s did not start; see %s"), vireo_vm_get_name (vm), log);
     }
   if (g_strcmp0 (vireo_dbus_vm1_get_state (proxy), "stopped") == 0

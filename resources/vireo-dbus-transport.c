@@ -149,7 +149,12 @@ vireo_dbus_transport_free (VireoDBusTransport *self)
       g_signal_handlers_disconnect_by_data (c, self);
       g_dbus_connection_flush_sync (c, NULL, NULL);
     }
-  g_dbus_interface_skeleton_unexport (self->skeleton);
+  {
+    GList *exported = g_dbus_interface_skeleton_get_connections (self->skeleton);
+    if (exported)
+      g_dbus_interface_skeleton_unexport (self->skeleton);
+    g_list_free_full (exported, g_object_unref);
+  }
   g_ptr_array_unref (self->connections);
   g_object_unref (self->skeleton);
   g_free (self->object_path);

@@ -156,6 +156,9 @@ on_session_finished (VireoVmSession *session, VireoApplication *self)
 {
   VireoVm *vm = vireo_vm_session_get_vm (session);
 
+  /* A newer session may already run this VM (restarted at once). */
+  if (g_hash_table_lookup (self->sessions, vireo_vm_get_id (vm)) != session)
+    return;
   g_object_ref (vm);
   g_hash_table_remove (self->framebuffers, vireo_vm_get_id (vm));
   g_hash_table_remove (self->sessions, vireo_vm_get_id (vm));
@@ -252,13 +255,17 @@ attach_running (VireoApplication *self)
 void
 vireo_application_start_vm (VireoApplication *self, VireoVm *vm)
 {
-  VireoVmSession *session;
+  VireoVmSession *session = g_hash_table_lookup (self->sessions, vireo_vm_get_id (vm));
 
-  if (g_hash_table_contains (self->sessions, vireo_vm_get_id (vm)))
+  if (session && !vireo_vm_session_is_exiting (session))
     {
       g_signal_emit (self, signals[SIGNAL_SESSION_STARTED], 0, vm);
       return;
     }
+  /* A session whose helper stopped the VM and is still exiting is
+   * dropped; its process watch keeps it alive until the helper is gone. */
+  g_hash_table_remove (self->framebuffers, vireo_vm_get_id (vm));
+  g_hash_table_remove (self->sessions, vireo_vm_get_id (vm));
   session = add_session (self, vm);
   vireo_vm_session_start_async (session, NULL, on_session_started, g_object_ref (self));
 }

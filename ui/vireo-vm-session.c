@@ -26,6 +26,8 @@ struct _VireoVmSession
   gboolean active;   /* helper alive and connected */
   gboolean finished; /* "finished" already emitted */
   gboolean attached; /* joined a helper started elsewhere (vireo-run) */
+  gboolean replacing; /* letting an exiting helper go before spawning */
+  gboolean ran;       /* the VM was seen running: "stopped" now means done */
 };
 
 G_DEFINE_FINAL_TYPE (VireoVmSession, vireo_vm_session, G_TYPE_OBJECT)
@@ -110,6 +112,13 @@ vireo_vm_session_is_active (VireoVmSession *self)
 }
 
 gboolean
+vireo_vm_session_is_exiting (VireoVmSession *self)
+{
+  return self->finished
+         || (self->ran && g_strcmp0 (vireo_vm_get_state (self->vm), "stopped") == 0);
+}
+
+gboolean
 vireo_vm_session_is_attached (VireoVmSession *self)
 {
   return self->attached;
@@ -153,6 +162,8 @@ static void
 on_state_changed (VireoDBusVM1 *proxy, const char *state, const char *reason,
                   VireoVmSession *self)
 {
+  if (g_strcmp0 (state, "stopped") != 0)
+    self->ran = TRUE;
   vireo_vm_set_state (self->vm, state, reason);
 }
 
@@ -163,7 +174,7 @@ on_connection_closed (GDBusConnection *connection, gboolean remote_peer_vanished
   /* The exit status (from on_process_exited) says more; keep the VM's
    * state until it arrives. An attached helper has no exit status to us. */
   self->active = FALSE;
-  if (self->attached && !self->process)
+  if (self->attached && !self->process && !self->replacing)
     finish (self, g_strcmp0 (vireo_vm_get_state (self->vm), "stopped") == 0
                       ? NULL
                       : _("The VM helper exited"));
@@ -189,12 +200,70 @@ on_start_called (GObject *source, GAsyncResult *result, gpointer user_data)
   g_task_return_boolean (task, TRUE);
 }
 
+static void spawn_helper (VireoVmSession *self, GTask *task);
+
+/* A helper that serves the socket in state "stopped" is usually one that
+ * just stopped its VM and is exiting (it runs a VM once): let it go and
+ * spawn a fresh one. One that stays is a new helper waiting for Start. */
+typedef struct {
+  VireoVmSession *self;
+  GTask *task;
+  gulong closed_id;
+  guint timeout_id;
+} Replace;
+
+static void
+replace_done (Replace *r, gboolean gone)
+{
+  VireoVmSession *self = r->self;
+  g_autoptr (GTask) task = r->task;
+
+  g_signal_handler_disconnect (self->connection, r->closed_id);
+  if (r->timeout_id)
+    g_source_remove (r->timeout_id);
+  g_free (r);
+  if (!gone)
+    {
+      GCancellable *cancellable = g_task_get_cancellable (task);
+
+      self->replacing = FALSE;
+      vireo_dbus_vm1_call_start (self->proxy, cancellable, on_start_called,
+                                 g_steal_pointer (&task));
+      return;
+    }
+  g_signal_handlers_disconnect_by_data (self->proxy, self);
+  g_signal_handlers_disconnect_by_data (self->connection, self);
+  g_clear_object (&self->proxy);
+  g_clear_object (&self->connection);
+  self->attached = FALSE;
+  self->active = FALSE;
+  self->replacing = FALSE;
+  spawn_helper (self, g_steal_pointer (&task));
+}
+
+static void
+on_replace_closed (GDBusConnection *c, gboolean vanished, GError *error, Replace *r)
+{
+  replace_done (r, TRUE);
+}
+
+static gboolean
+on_replace_timeout (gpointer data)
+{
+  Replace *r = data;
+
+  r->timeout_id = 0;
+  replace_done (r, FALSE);
+  return G_SOURCE_REMOVE;
+}
+
 static void
 on_proxy_ready (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
   VireoVmSession *self = g_task_get_source_object (task);
   GError *error = NULL;
+  const char *state;
 
   self->proxy = vireo_dbus_vm1_proxy_new_finish (result, &error);
   if (!self->proxy)
@@ -206,13 +275,31 @@ on_proxy_ready (GObject *source, GAsyncResult *result, gpointer user_data)
   g_dbus_proxy_set_default_timeout (G_DBUS_PROXY (self->proxy), 60000);
   g_signal_connect (self->proxy, "state-changed", G_CALLBACK (on_state_changed), self);
   self->active = TRUE;
-  if (self->attached)
-    vireo_vm_set_state (self->vm, vireo_dbus_vm1_get_state (self->proxy),
-                        vireo_dbus_vm1_get_state_reason (self->proxy));
-  if (!GPOINTER_TO_INT (g_task_get_task_data (task))
-      || g_strcmp0 (vireo_dbus_vm1_get_state (self->proxy), "stopped") != 0)
+  /* No State at all: the helper closed on us while exiting. */
+  state = vireo_dbus_vm1_get_state (self->proxy);
+  if (!state)
+    state = "stopped";
+  if (self->attached && vireo_dbus_vm1_get_state (self->proxy))
+    vireo_vm_set_state (self->vm, state, vireo_dbus_vm1_get_state_reason (self->proxy));
+  if (g_strcmp0 (state, "stopped") != 0)
+    self->ran = TRUE;
+  if (!GPOINTER_TO_INT (g_task_get_task_data (task)) || g_strcmp0 (state, "stopped") != 0)
     {
       g_task_return_boolean (task, TRUE);
+      return;
+    }
+  if (self->attached)
+    {
+      Replace *r = g_new0 (Replace, 1);
+
+      r->self = self;
+      r->task = g_object_ref (task);
+      self->replacing = TRUE;
+      r->closed_id = g_signal_connect (self->connection, "closed",
+                                       G_CALLBACK (on_replace_closed), r);
+      r->timeout_id = g_timeout_add (2000, on_replace_timeout, r);
+      if (g_dbus_connection_is_closed (self->connection))
+        replace_done (r, TRUE);
       return;
     }
   vireo_dbus_vm1_call_start (self->proxy, g_task_get_cancellable (task), on_start_called,
@@ -279,23 +366,20 @@ vireo_vm_session_attach_async (VireoVmSession *self, GCancellable *cancellable,
                              _("The VM is not running"));
 }
 
-void
-vireo_vm_session_start_async (VireoVmSession *self, GCancellable *cancellable,
-                              GAsyncReadyCallback callback, gpointer user_data)
+/* Spawns the helper with one end of a socketpair as fd 3; takes @task. */
+static void
+spawn_helper (VireoVmSession *self, GTask *task_in)
 {
-  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr (GTask) task = task_in;
   g_autoptr (GSubprocessLauncher) launcher = NULL;
   g_autoptr (GPtrArray) argv = NULL;
   g_autoptr (GSocket) socket = NULL;
   g_autoptr (GSocketConnection) stream = NULL;
   g_autofree char *socket_path = vireo_vm_dup_socket_path (self->vm);
+  GCancellable *cancellable;
   GError *error = NULL;
   int fds[2];
 
-  g_task_set_source_tag (task, vireo_vm_session_start_async);
-  g_task_set_task_data (task, GINT_TO_POINTER (TRUE), NULL);
-  if (try_attach (self, socket_path, task))
-    return;
   if (self->process)
     {
       g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_BUSY, _("“%s” is already running"),
@@ -335,9 +419,24 @@ vireo_vm_session_start_async (VireoVmSession *self, GCancellable *cancellable,
       return;
     }
   stream = g_socket_connection_factory_create_connection (socket);
+  cancellable = g_task_get_cancellable (task);
   g_dbus_connection_new (G_IO_STREAM (stream), NULL,
                          G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT, NULL, cancellable,
                          on_connection_ready, g_steal_pointer (&task));
+}
+
+void
+vireo_vm_session_start_async (VireoVmSession *self, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autofree char *socket_path = vireo_vm_dup_socket_path (self->vm);
+
+  g_task_set_source_tag (task, vireo_vm_session_start_async);
+  g_task_set_task_data (task, GINT_TO_POINTER (TRUE), NULL);
+  if (try_attach (self, socket_path, task))
+    return;
+  spawn_helper (self, g_steal_pointer (&task));
 }
 
 gboolean

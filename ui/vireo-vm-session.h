@@ -17,6 +17,8 @@ VireoDBusVM1   *vireo_vm_session_get_proxy (VireoVmSession *self);
 GPid            vireo_vm_session_get_pid (VireoVmSession *self);
 gboolean        vireo_vm_session_is_active (VireoVmSession *self);
 gboolean        vireo_vm_session_is_attached (VireoVmSession *self);
+/* The VM ran and stopped: the helper is exiting, start a new session. */
+gboolean        vireo_vm_session_is_exiting (VireoVmSession *self);
 
 void     vireo_vm_session_start_async (VireoVmSession *self, GCancellable *cancellable,
                                        GAsyncReadyCallback callback, gpointer user_data);
