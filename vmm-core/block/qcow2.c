@@ -68,16 +68,16 @@ l2_before_writeback (Qcow2 *s, GError **error)
   return TRUE;
 }
 
+/* The magic alone decides: a qcow2 file of a version we cannot read must
+ * fail with a clear message, not be opened as a raw disk. */
 static gboolean
 qcow2_probe (const guint8 *buf, gsize len)
 {
-  guint32 magic, version;
-  if (len < 8)
+  guint32 magic;
+  if (len < 4)
     return FALSE;
   memcpy (&magic, buf, 4);
-  memcpy (&version, buf + 4, 4);
-  version = GUINT32_FROM_BE (version);
-  return GUINT32_FROM_BE (magic) == QCOW2_MAGIC && (version == 2 || version == 3);
+  return GUINT32_FROM_BE (magic) == QCOW2_MAGIC;
 }
 
 static gboolean
