@@ -211,6 +211,38 @@ test_discard_write_zeroes (Fx *fx, gconstpointer data)
                                    NULL), ==, VIRTIO_BLK_S_IOERR);
 }
 
+/* The same path on a qcow2 image: data written through the device reads
+ * back, zeroed and discarded ranges read as zeroes, and the image reopens
+ * with the data in it. */
+static void
+test_qcow2 (Fx *fx, gconstpointer data)
+{
+  fx_start (fx, BLK_FEATURES, 0xffff);
+  VtQueue *q = &fx->q;
+  uint8_t *buf = fx_ram (fx, FX_DATA, 262144);
+  uint8_t *seg = fx_ram (fx, FX_DATA + 0x80000, 32);
+  fill_pattern (buf, 262144, 2);
+  g_assert_cmpint (vt_blk_request (q, VIRTIO_BLK_T_OUT, 0, FX_HDR, FX_DATA, 262144, NULL), ==,
+                   VIRTIO_BLK_S_OK);
+  put_range (seg, 128, 128, 1);  /* 64 KiB write-zeroes, whole cluster */
+  put_range (seg + 16, 300, 8, 0);
+  g_assert_cmpint (vt_blk_request (q, VIRTIO_BLK_T_WRITE_ZEROES, 0, FX_HDR, FX_DATA + 0x80000,
+                                   32, NULL), ==, VIRTIO_BLK_S_OK);
+  g_assert_cmpint (vt_blk_request (q, VIRTIO_BLK_T_FLUSH, 0, FX_HDR, 0, 0, NULL), ==, 0);
+  fx_close (fx);
+  fx_open (fx, false);
+  fx_start (fx, BLK_FEATURES, 0xffff);
+  buf = fx_ram (fx, FX_DATA, 262144);
+  memset (buf, 0xcc, 262144);
+  g_assert_cmpint (vt_blk_request (&fx->q, VIRTIO_BLK_T_IN, 0, FX_HDR, FX_DATA, 262144, NULL),
+                   ==, VIRTIO_BLK_S_OK);
+  g_autofree uint8_t *expect = g_malloc (262144);
+  fill_pattern (expect, 262144, 2);
+  memset (expect + 128 * 512, 0, 128 * 512);
+  memset (expect + 300 * 512, 0, 8 * 512);
+  g_assert_cmpmem (buf, 262144, expect, 262144);
+}
+
 static void
 test_not_negotiated (Fx *fx, gconstpointer data)
 {
@@ -455,7 +487,7 @@ test_save_load (Fx *fx, gconstpointer data)
 
   /* A new machine with the same devices, RAM copied, state loaded. */
   g_autoptr (GError) error = NULL;
-  fx->bs = block_open (fx->path, "raw", 0, &error);
+  fx->bs = block_open (fx->path, fx->format, 0, &error);
   vt_bus_init (&fx->bus, FX_RAM);
   memcpy (fx->bus.ram.host, ram, fx->bus.ram.size);
   fx->blk = virtio_blk_new (&fx->bus.ram, fx->bs, "serial-0123456789abcdef", 0);
@@ -510,6 +542,7 @@ main (int argc, char **argv)
   ADD ("io", test_io);
   ADD ("discard-write-zeroes", test_discard_write_zeroes);
   ADD ("not-negotiated", test_not_negotiated);
+  g_test_add ("/virtio-blk/qcow2", Fx, "qcow2", fx_setup, test_qcow2, fx_teardown);
   ADD ("msix", test_msix);
   ADD ("intx", test_intx);
   ADD ("event-idx", test_event_idx);

@@ -21,6 +21,7 @@
 
 typedef struct {
   char *dir, *path;
+  const char *format;
   BlockDev *bs;
   VtBus bus;
   VirtioBlk *blk;
@@ -32,7 +33,7 @@ static inline void
 fx_open (Fx *fx, bool read_only)
 {
   g_autoptr (GError) error = NULL;
-  fx->bs = block_open (fx->path, "raw", read_only ? BLOCK_OPEN_READ_ONLY : 0, &error);
+  fx->bs = block_open (fx->path, fx->format, read_only ? BLOCK_OPEN_READ_ONLY : 0, &error);
   g_assert_no_error (error);
   vt_bus_init (&fx->bus, FX_RAM);
   fx->blk = virtio_blk_new (&fx->bus.ram, fx->bs, "serial-0123456789abcdef", 0);
@@ -41,22 +42,32 @@ fx_open (Fx *fx, bool read_only)
 }
 
 static inline void
-fx_setup_ro (Fx *fx, bool read_only)
+fx_setup_format (Fx *fx, bool read_only, const char *format)
 {
   memset (fx, 0, sizeof *fx);
+  fx->format = format;
   vmm_log_set_quiet (TRUE);
   g_autoptr (GError) error = NULL;
   fx->dir = g_dir_make_tmp ("virtio-blk-XXXXXX", &error);
   g_assert_no_error (error);
-  fx->path = g_build_filename (fx->dir, "disk.raw", NULL);
-  g_assert_true (block_create_raw (fx->path, FX_SECTORS * 512ull, &error));
+  fx->path = g_build_filename (fx->dir, "disk.img", NULL);
+  if (g_str_equal (format, "qcow2"))
+    g_assert_true (block_create_qcow2 (fx->path, FX_SECTORS * 512ull, 0, NULL, NULL, &error));
+  else
+    g_assert_true (block_create_raw (fx->path, FX_SECTORS * 512ull, &error));
   fx_open (fx, read_only);
+}
+
+static inline void
+fx_setup_ro (Fx *fx, bool read_only)
+{
+  fx_setup_format (fx, read_only, "raw");
 }
 
 static inline void
 fx_setup (Fx *fx, gconstpointer data)
 {
-  fx_setup_ro (fx, false);
+  fx_setup_format (fx, false, data ? data : "raw");
 }
 
 static inline void
