@@ -357,6 +357,7 @@ void
 op_iret (SoftCpu *c, const DecodedInsn *d)
 {
   cpu_iret (c, d->opsize);
+  c->st.nmi_masked = 0;
   __atomic_store_n (&c->irq_flag, 1, __ATOMIC_RELAXED);
 }
 

@@ -210,13 +210,16 @@ poll_events (SoftCpu *c)
     }
   if ((ev & LAPIC_EVENT_SIPI))
     lapic_take_sipi (l); /* ignored while running */
-  if ((ev & LAPIC_EVENT_NMI) && lapic_take_nmi (l))
-    nmi = true;
+  if ((ev & LAPIC_EVENT_NMI) && !c->st.nmi_masked && lapic_take_nmi (l))
+    nmi = true; /* NMIs stay blocked until the handler's IRET */
   else if ((c->st.rflags & FL_IF) && !c->st.interrupt_shadow)
     vec = user_irqchip_get_interrupt (chip, sv->base.index);
   dev_unlock (sv);
   if (nmi)
-    vec = EXC_NMI;
+    {
+      vec = EXC_NMI;
+      c->st.nmi_masked = 1;
+    }
   if (vec < 0)
     return false;
   c->st.mp_state = CPU_MP_RUNNABLE;
