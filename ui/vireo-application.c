@@ -151,6 +151,18 @@ static const GActionEntry app_actions[] = {
   { "quit", quit_activated },
 };
 
+/* The last screen stays in the library as the VM's thumbnail. */
+static void
+save_thumbnail (VireoApplication *self, VireoVm *vm)
+{
+  VireoFramebuffer *fb = g_hash_table_lookup (self->framebuffers, vireo_vm_get_id (vm));
+  GdkTexture *texture = fb ? vireo_framebuffer_get_texture (fb) : NULL;
+  g_autofree char *path = g_build_filename (vireo_vm_get_dir (vm), "thumbnail.png", NULL);
+
+  if (texture && !gdk_texture_save_to_png (texture, path))
+    g_message ("Cannot save the thumbnail %s", path);
+}
+
 static void
 on_session_finished (VireoVmSession *session, VireoApplication *self)
 {
@@ -159,6 +171,7 @@ on_session_finished (VireoVmSession *session, VireoApplication *self)
   /* A newer session may already run this VM (restarted at once). */
   if (g_hash_table_lookup (self->sessions, vireo_vm_get_id (vm)) != session)
     return;
+  save_thumbnail (self, vm);
   g_object_ref (vm);
   g_hash_table_remove (self->framebuffers, vireo_vm_get_id (vm));
   g_hash_table_remove (self->sessions, vireo_vm_get_id (vm));

@@ -32,9 +32,14 @@ bind_item (GtkSignalListItemFactory *factory, GtkListItem *item, VireoLibraryVie
 {
   VireoVm *vm = gtk_list_item_get_item (item);
   VireoFramebuffer *fb = vireo_application_get_framebuffer (self->app, vm);
+  g_autofree char *path = g_build_filename (vireo_vm_get_dir (vm), "thumbnail.png", NULL);
+  g_autoptr (GdkTexture) saved = NULL;
 
+  /* Live screen while running, else the last screen it showed. */
+  if (!fb && g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    saved = gdk_texture_new_from_filename (path, NULL);
   vireo_vm_card_set_vm (VIREO_VM_CARD (gtk_list_item_get_child (item)), vm,
-                        fb ? GDK_PAINTABLE (fb) : NULL);
+                        fb ? GDK_PAINTABLE (fb) : GDK_PAINTABLE (saved));
 }
 
 static void

@@ -54,7 +54,10 @@ update (VireoVmCard *self)
     {
       const char *state = vireo_vm_get_state (vm);
       const char *reason = vireo_vm_get_state_reason (vm);
-      gboolean why = reason && *reason && g_strcmp0 (state, "stopped") == 0;
+      /* The helper's reason, unless it only repeats the state. */
+      gboolean why = reason && *reason && g_strcmp0 (state, "stopped") == 0
+                     && g_utf8_collate (reason, vireo_state_to_label (state)) != 0
+                     && g_ascii_strcasecmp (reason, "Powered off") != 0;
 
       gtk_widget_remove_css_class (GTK_WIDGET (self), "broken");
       /* "Direct Linux boot · Running" (and why it stopped, if it matters). */

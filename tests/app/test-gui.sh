@@ -131,6 +131,8 @@ wait_for 5 sh -c "[ \"\$('$build/app/vireo-run' state 'Demo VM')\" = running ]" 
 act /org/vireo/Vireo/window/1 power-off
 wait_for 10 sh -c "[ \"\$('$build/app/vireo-run' state 'Demo VM')\" = stopped ]" || fail "VM did not stop"
 kill -0 $app 2>/dev/null || fail "the app exited"
+# The last screen became the library thumbnail.
+wait_for 5 sh -c "ls '$tmp/data/vireo/vms/'*/thumbnail.png" || fail "no thumbnail saved"
 
 # vireo-run start without --headless hands the VM to the running app.
 VIREO_APP=$build/app/vireo "$build/app/vireo-run" start "Demo VM" || fail "vireo-run start"
