@@ -270,8 +270,9 @@ save_state (SnapshotTree *t, GPtrArray *nodes, const char *current, char **runni
 static void
 commit_state (SnapshotTree *t, GPtrArray *nodes, const char *current, char **running)
 {
-  g_ptr_array_unref (t->nodes);
+  GPtrArray *old = t->nodes;
   t->nodes = g_ptr_array_ref (nodes);
+  g_ptr_array_unref (old);
   if (current != t->current)
     {
       char *c = g_strdup (current);
@@ -410,13 +411,24 @@ create_overlay (SnapshotTree *t, const char *backing, char **rel_out, GError **e
   g_autofree char *dir = g_build_filename (t->vm_dir, SNAP_DIR, NULL);
   if (g_mkdir_with_parents (dir, 0755) < 0)
     return tree_error (error, "cannot create %s: %s", dir, g_strerror (errno));
-  g_autofree char *rel = g_strdup_printf (SNAP_DIR "/ov-%08x.qcow2", g_random_int ());
-  g_autofree char *abs = snapshot_tree_path (t, rel);
   g_autofree char *bname = backing_name_from_snapdir (backing);
-  if (!block_create_qcow2 (abs, 0, 0, bname, fmt, error))
-    return FALSE;
-  *rel_out = g_steal_pointer (&rel);
-  return TRUE;
+  /* Names are random; a leftover of an interrupted operation may hold one. */
+  for (int attempt = 0;; attempt++)
+    {
+      g_autoptr (GError) local = NULL;
+      g_autofree char *rel = g_strdup_printf (SNAP_DIR "/ov-%08x.qcow2", g_random_int ());
+      g_autofree char *abs = snapshot_tree_path (t, rel);
+      if (block_create_qcow2 (abs, 0, 0, bname, fmt, &local))
+        {
+          *rel_out = g_steal_pointer (&rel);
+          return TRUE;
+        }
+      if (!g_error_matches (local, G_IO_ERROR, G_IO_ERROR_EXISTS) || attempt >= 16)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+    }
 }
 
 static void
@@ -701,4 +713,42 @@ snapshot_tree_rename (SnapshotTree *t, const char *id, const char *name,
     return FALSE;
   commit_state (t, nodes, t->current, t->running);
   return TRUE;
+}
+
+static gboolean
+tree_references (SnapshotTree *t, const char *rel)
+{
+  if (g_strv_contains ((const char *const *) t->running, rel))
+    return TRUE;
+  for (guint i = 0; i < t->nodes->len; i++)
+    {
+      SnapshotNode *n = t->nodes->pdata[i];
+      if (g_strv_contains ((const char *const *) n->disks, rel)
+          || g_strcmp0 (n->state_file, rel) == 0 || g_strcmp0 (n->thumbnail, rel) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+guint
+snapshot_tree_collect_garbage (SnapshotTree *t)
+{
+  g_autofree char *dir = g_build_filename (t->vm_dir, SNAP_DIR, NULL);
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint removed = 0;
+
+  while (d && (name = g_dir_read_name (d)))
+    {
+      g_autofree char *rel = g_strdup_printf (SNAP_DIR "/%s", name);
+      gboolean ours = (g_str_has_prefix (name, "ov-") && g_str_has_suffix (name, ".qcow2"))
+                      || g_str_has_suffix (name, ".state") || g_str_has_suffix (name, ".png")
+                      || strstr (name, ".tmp-") || g_str_has_prefix (name, "tree.ini.");
+      if (!ours || tree_references (t, rel))
+        continue;
+      g_autofree char *abs = g_build_filename (dir, name, NULL);
+      if (g_unlink (abs) == 0)
+        removed++;
+    }
+  return removed;
 }

@@ -89,4 +89,10 @@ char **snapshot_tree_clone (SnapshotTree *t, const char *id, const char *new_vm_
 gboolean snapshot_tree_rename (SnapshotTree *t, const char *id, const char *name,
                                const char *description, GError **error);
 
+/* Removes files in snapshots/ that the tree does not name: leftovers of an
+ * operation a crash interrupted (new overlays, state files, temp files).
+ * Call it when no operation is under way (vireo-vmx start). Returns how many
+ * files went. */
+guint snapshot_tree_collect_garbage (SnapshotTree *t);
+
 void snapshot_node_free (SnapshotNode *n);
