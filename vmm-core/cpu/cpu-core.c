@@ -157,9 +157,6 @@ cpu_step_one (SoftCpu *c)
   bool tf = c->st.rflags & FL_TF;
   c->cur = dp;
   c->st.rip = next;
-  /* The fall-through instruction's cache entry: start loading it now. */
-  if (G_LIKELY (c->mode64))
-    __builtin_prefetch (&c->dcache[(next ^ (next >> DCACHE_BITS)) & (DCACHE_SIZE - 1)]);
   d.fn (c, dp);
   #undef d
   c->icount++;
