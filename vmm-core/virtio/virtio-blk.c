@@ -305,6 +305,8 @@ virtio_blk_free (VirtioBlk *blk)
   if (!blk)
     return;
   virtio_pci_destroy (&blk->vp);
+  if (blk->owns_bs)
+    block_close (blk->bs);
   g_free (blk->elem);
   g_free (blk);
 }

@@ -81,7 +81,8 @@ enum {
 
 typedef struct VirtioBlk {
   VirtioPci vp;
-  BlockDev *bs; /* not owned */
+  BlockDev *bs;
+  bool owns_bs; /* virtio_blk_free closes bs (virtio_blk_new_from_option) */
   uint64_t capacity; /* sectors */
   bool read_only;
   uint8_t writeback; /* WCE: 1 write-back, 0 write-through */
