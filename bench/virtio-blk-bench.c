@@ -35,9 +35,9 @@ bench_direct (BlockDev *bs, unsigned count, bool write)
   double t0 = now ();
   for (unsigned i = 0; i < count; i++)
     {
-      guint64 off = (guint64) i * REQ % IMAGE_SIZE;
-      gboolean ok = write ? block_pwrite (bs, off, buf, REQ, NULL)
-                          : block_pread (bs, off, buf, REQ, NULL);
+      guint64 off = (guint64)i * REQ % IMAGE_SIZE;
+      gboolean ok
+          = write ? block_pwrite (bs, off, buf, REQ, NULL) : block_pread (bs, off, buf, REQ, NULL);
       g_assert_true (ok);
     }
   return count / (now () - t0);
@@ -49,7 +49,7 @@ bench_virtio (VtQueue *q, unsigned count, bool write)
   double t0 = now ();
   for (unsigned i = 0; i < count; i++)
     {
-      uint64_t sector = (uint64_t) i * (REQ / 512) % (IMAGE_SIZE / 512);
+      uint64_t sector = (uint64_t)i * (REQ / 512) % (IMAGE_SIZE / 512);
       int st = vt_blk_request (q, write ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, sector, 0x100000,
                                0x200000, REQ, NULL);
       g_assert_cmpint (st, ==, VIRTIO_BLK_S_OK);
@@ -60,8 +60,9 @@ bench_virtio (VtQueue *q, unsigned count, bool write)
 static double
 bench_qemu (const char *path, const char *format, unsigned count, bool write)
 {
-  g_autofree char *cmd = g_strdup_printf ("qemu-img bench -f %s -c %u -d 1 -s %d -t writeback %s %s",
-                                          format, count, REQ, write ? "-w" : "", path);
+  g_autofree char *cmd
+      = g_strdup_printf ("qemu-img bench -f %s -c %u -d 1 -s %d -t writeback %s %s", format, count,
+                         REQ, write ? "-w" : "", path);
   g_autofree char *out = NULL;
   int status;
   if (!g_spawn_command_line_sync (cmd, &out, NULL, &status, NULL) || status != 0)
@@ -76,7 +77,7 @@ int
 main (int argc, char **argv)
 {
   const char *format = argc > 1 ? argv[1] : "raw";
-  unsigned count = argc > 2 ? (unsigned) atoi (argv[2]) : 50000;
+  unsigned count = argc > 2 ? (unsigned)atoi (argv[2]) : 50000;
   vmm_log_set_quiet (TRUE);
   g_autoptr (GError) error = NULL;
   g_autofree char *dir = g_dir_make_tmp ("virtio-bench-XXXXXX", &error);

@@ -15,8 +15,8 @@ test_parse_good (void)
   g_assert_false (o.read_only);
   virtio_blk_option_clear (&o);
 
-  g_assert_true (virtio_blk_option_parse ("disk,,1.img,format=qcow2,readonly,serial=ABC", &o,
-                                          &error));
+  g_assert_true (
+      virtio_blk_option_parse ("disk,,1.img,format=qcow2,readonly,serial=ABC", &o, &error));
   g_assert_cmpstr (o.path, ==, "disk,1.img");
   g_assert_cmpstr (o.format, ==, "qcow2");
   g_assert_cmpstr (o.serial, ==, "ABC");
@@ -32,8 +32,12 @@ test_parse_good (void)
 static void
 test_parse_bad (void)
 {
-  const char *bad[] = { "", ",format=raw", "a.img,format=vmdk", "a.img,cache=none",
-                        "a.img,serial=123456789012345678901", "a.img,format=" };
+  const char *bad[] = { "",
+                        ",format=raw",
+                        "a.img,format=vmdk",
+                        "a.img,cache=none",
+                        "a.img,serial=123456789012345678901",
+                        "a.img,format=" };
   for (unsigned i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       VirtioBlkOption o;

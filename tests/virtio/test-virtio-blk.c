@@ -6,9 +6,9 @@
 
 #include "virtio-blk-fixture.h"
 
-#define BLK_FEATURES                                                                     \
-  (VIRTIO_FEATURE (VIRTIO_BLK_F_FLUSH) | VIRTIO_FEATURE (VIRTIO_BLK_F_DISCARD)            \
-   | VIRTIO_FEATURE (VIRTIO_BLK_F_WRITE_ZEROES) | VIRTIO_FEATURE (VIRTIO_BLK_F_SEG_MAX)   \
+#define BLK_FEATURES                                                                               \
+  (VIRTIO_FEATURE (VIRTIO_BLK_F_FLUSH) | VIRTIO_FEATURE (VIRTIO_BLK_F_DISCARD)                     \
+   | VIRTIO_FEATURE (VIRTIO_BLK_F_WRITE_ZEROES) | VIRTIO_FEATURE (VIRTIO_BLK_F_SEG_MAX)            \
    | VIRTIO_FEATURE (VIRTIO_BLK_F_BLK_SIZE))
 
 static void
@@ -84,7 +84,7 @@ static void
 fill_pattern (uint8_t *p, size_t len, unsigned seed)
 {
   for (size_t i = 0; i < len; i++)
-    p[i] = (uint8_t) (i * 7 + seed);
+    p[i] = (uint8_t)(i * 7 + seed);
 }
 
 static void
@@ -116,14 +116,16 @@ test_io (Fx *fx, gconstpointer data)
   g_assert_cmpmem (file, 4096, buf, 4096);
 
   /* Last sector of the disk is fine, one past is IOERR and untouched. */
-  g_assert_cmpint (vt_blk_request (q, VIRTIO_BLK_T_IN, FX_SECTORS - 1, FX_HDR, FX_DATA, 512,
-                                   NULL), ==, VIRTIO_BLK_S_OK);
-  g_assert_cmpint (vt_blk_request (q, VIRTIO_BLK_T_OUT, FX_SECTORS - 1, FX_HDR, FX_DATA, 1024,
-                                   NULL), ==, VIRTIO_BLK_S_IOERR);
-  g_assert_cmpint (vt_blk_request (q, VIRTIO_BLK_T_IN, UINT64_MAX, FX_HDR, FX_DATA, 512, NULL),
-                   ==, VIRTIO_BLK_S_IOERR);
-  g_assert_cmpint (vt_blk_request (q, VIRTIO_BLK_T_IN, UINT64_MAX / 512 + 1, FX_HDR, FX_DATA,
-                                   512, NULL), ==, VIRTIO_BLK_S_IOERR);
+  g_assert_cmpint (vt_blk_request (q, VIRTIO_BLK_T_IN, FX_SECTORS - 1, FX_HDR, FX_DATA, 512, NULL),
+                   ==, VIRTIO_BLK_S_OK);
+  g_assert_cmpint (
+      vt_blk_request (q, VIRTIO_BLK_T_OUT, FX_SECTORS - 1, FX_HDR, FX_DATA, 1024, NULL), ==,
+      VIRTIO_BLK_S_IOERR);
+  g_assert_cmpint (vt_blk_request (q, VIRTIO_BLK_T_IN, UINT64_MAX, FX_HDR, FX_DATA, 512, NULL), ==,
+                   VIRTIO_BLK_S_IOERR);
+  g_assert_cmpint (
+      vt_blk_request (q, VIRTIO_BLK_T_IN, UINT64_MAX / 512 + 1, FX_HDR, FX_DATA, 512, NULL), ==,
+      VIRTIO_BLK_S_IOERR);
   /* Not a whole number of sectors. */
   g_assert_cmpint (vt_blk_request (q, VIRTIO_BLK_T_OUT, 0, FX_HDR, FX_DATA, 100, NULL), ==,
                    VIRTIO_BLK_S_IOERR);
@@ -138,8 +140,7 @@ test_io (Fx *fx, gconstpointer data)
   g_assert_cmpuint (buf[20], ==, 0xaa);
 
   /* Unknown request type. */
-  g_assert_cmpint (vt_blk_request (q, 77, 0, FX_HDR, FX_DATA, 512, NULL), ==,
-                   VIRTIO_BLK_S_UNSUPP);
+  g_assert_cmpint (vt_blk_request (q, 77, 0, FX_HDR, FX_DATA, 512, NULL), ==, VIRTIO_BLK_S_UNSUPP);
   g_assert_false (fx_needs_reset (fx));
 }
 
@@ -168,8 +169,9 @@ test_discard_write_zeroes (Fx *fx, gconstpointer data)
   /* Write zeroes over sectors 104..107 (with unmap) → they read back zero,
    * the rest survives. */
   put_range (seg, 104, 4, 1);
-  g_assert_cmpint (vt_blk_request (q, VIRTIO_BLK_T_WRITE_ZEROES, 0, FX_HDR, FX_DATA + 0x8000,
-                                   16, NULL), ==, VIRTIO_BLK_S_OK);
+  g_assert_cmpint (
+      vt_blk_request (q, VIRTIO_BLK_T_WRITE_ZEROES, 0, FX_HDR, FX_DATA + 0x8000, 16, NULL), ==,
+      VIRTIO_BLK_S_OK);
   memset (buf, 0xff, 8192);
   g_assert_cmpint (vt_blk_request (q, VIRTIO_BLK_T_IN, 100, FX_HDR, FX_DATA, 8192, NULL), ==,
                    VIRTIO_BLK_S_OK);
@@ -181,23 +183,25 @@ test_discard_write_zeroes (Fx *fx, gconstpointer data)
   /* Discard: two ranges, fine. */
   put_range (seg, 100, 2, 0);
   put_range (seg + 16, 110, 6, 0);
-  g_assert_cmpint (vt_blk_request (q, VIRTIO_BLK_T_DISCARD, 0, FX_HDR, FX_DATA + 0x8000, 32,
-                                   NULL), ==, VIRTIO_BLK_S_OK);
+  g_assert_cmpint (vt_blk_request (q, VIRTIO_BLK_T_DISCARD, 0, FX_HDR, FX_DATA + 0x8000, 32, NULL),
+                   ==, VIRTIO_BLK_S_OK);
   /* Discard with the unmap flag is not defined: UNSUPP. */
   put_range (seg, 100, 2, 1);
-  g_assert_cmpint (vt_blk_request (q, VIRTIO_BLK_T_DISCARD, 0, FX_HDR, FX_DATA + 0x8000, 16,
-                                   NULL), ==, VIRTIO_BLK_S_UNSUPP);
+  g_assert_cmpint (vt_blk_request (q, VIRTIO_BLK_T_DISCARD, 0, FX_HDR, FX_DATA + 0x8000, 16, NULL),
+                   ==, VIRTIO_BLK_S_UNSUPP);
   /* Out of range (second segment) → IOERR and the first one not applied. */
   fill_pattern (buf, 512, 1);
   g_assert_cmpint (vt_blk_request (q, VIRTIO_BLK_T_OUT, 0, FX_HDR, FX_DATA, 512, NULL), ==,
                    VIRTIO_BLK_S_OK);
   put_range (seg, 0, 1, 0);
   put_range (seg + 16, FX_SECTORS - 1, 2, 0);
-  g_assert_cmpint (vt_blk_request (q, VIRTIO_BLK_T_WRITE_ZEROES, 0, FX_HDR, FX_DATA + 0x8000,
-                                   32, NULL), ==, VIRTIO_BLK_S_IOERR);
+  g_assert_cmpint (
+      vt_blk_request (q, VIRTIO_BLK_T_WRITE_ZEROES, 0, FX_HDR, FX_DATA + 0x8000, 32, NULL), ==,
+      VIRTIO_BLK_S_IOERR);
   put_range (seg + 16, UINT64_MAX - 1, 4, 0);
-  g_assert_cmpint (vt_blk_request (q, VIRTIO_BLK_T_WRITE_ZEROES, 0, FX_HDR, FX_DATA + 0x8000,
-                                   32, NULL), ==, VIRTIO_BLK_S_IOERR);
+  g_assert_cmpint (
+      vt_blk_request (q, VIRTIO_BLK_T_WRITE_ZEROES, 0, FX_HDR, FX_DATA + 0x8000, 32, NULL), ==,
+      VIRTIO_BLK_S_IOERR);
   memset (buf, 0, 512);
   g_assert_cmpint (vt_blk_request (q, VIRTIO_BLK_T_IN, 0, FX_HDR, FX_DATA, 512, NULL), ==,
                    VIRTIO_BLK_S_OK);
@@ -205,10 +209,10 @@ test_discard_write_zeroes (Fx *fx, gconstpointer data)
   g_assert_cmpmem (buf, 512, expect, 512);
   /* Too many segments, or a ragged segment array. */
   g_assert_cmpint (vt_blk_request (q, VIRTIO_BLK_T_DISCARD, 0, FX_HDR, FX_DATA,
-                                   16 * (VIRTIO_BLK_MAX_DISCARD_SEG + 1), NULL), ==,
-                   VIRTIO_BLK_S_IOERR);
-  g_assert_cmpint (vt_blk_request (q, VIRTIO_BLK_T_DISCARD, 0, FX_HDR, FX_DATA + 0x8000, 20,
-                                   NULL), ==, VIRTIO_BLK_S_IOERR);
+                                   16 * (VIRTIO_BLK_MAX_DISCARD_SEG + 1), NULL),
+                   ==, VIRTIO_BLK_S_IOERR);
+  g_assert_cmpint (vt_blk_request (q, VIRTIO_BLK_T_DISCARD, 0, FX_HDR, FX_DATA + 0x8000, 20, NULL),
+                   ==, VIRTIO_BLK_S_IOERR);
 }
 
 /* The same path on a qcow2 image: data written through the device reads
@@ -224,18 +228,19 @@ test_qcow2 (Fx *fx, gconstpointer data)
   fill_pattern (buf, 262144, 2);
   g_assert_cmpint (vt_blk_request (q, VIRTIO_BLK_T_OUT, 0, FX_HDR, FX_DATA, 262144, NULL), ==,
                    VIRTIO_BLK_S_OK);
-  put_range (seg, 128, 128, 1);  /* 64 KiB write-zeroes, whole cluster */
+  put_range (seg, 128, 128, 1); /* 64 KiB write-zeroes, whole cluster */
   put_range (seg + 16, 300, 8, 0);
-  g_assert_cmpint (vt_blk_request (q, VIRTIO_BLK_T_WRITE_ZEROES, 0, FX_HDR, FX_DATA + 0x80000,
-                                   32, NULL), ==, VIRTIO_BLK_S_OK);
+  g_assert_cmpint (
+      vt_blk_request (q, VIRTIO_BLK_T_WRITE_ZEROES, 0, FX_HDR, FX_DATA + 0x80000, 32, NULL), ==,
+      VIRTIO_BLK_S_OK);
   g_assert_cmpint (vt_blk_request (q, VIRTIO_BLK_T_FLUSH, 0, FX_HDR, 0, 0, NULL), ==, 0);
   fx_close (fx);
   fx_open (fx, false);
   fx_start (fx, BLK_FEATURES, 0xffff);
   buf = fx_ram (fx, FX_DATA, 262144);
   memset (buf, 0xcc, 262144);
-  g_assert_cmpint (vt_blk_request (&fx->q, VIRTIO_BLK_T_IN, 0, FX_HDR, FX_DATA, 262144, NULL),
-                   ==, VIRTIO_BLK_S_OK);
+  g_assert_cmpint (vt_blk_request (&fx->q, VIRTIO_BLK_T_IN, 0, FX_HDR, FX_DATA, 262144, NULL), ==,
+                   VIRTIO_BLK_S_OK);
   g_autofree uint8_t *expect = g_malloc (262144);
   fill_pattern (expect, 262144, 2);
   memset (expect + 128 * 512, 0, 128 * 512);
@@ -250,10 +255,10 @@ test_not_negotiated (Fx *fx, gconstpointer data)
   fx_start (fx, VIRTIO_FEATURE (VIRTIO_BLK_F_FLUSH), 0xffff);
   uint8_t *seg = fx_ram (fx, FX_DATA, 16);
   put_range (seg, 0, 1, 0);
-  g_assert_cmpint (vt_blk_request (&fx->q, VIRTIO_BLK_T_DISCARD, 0, FX_HDR, FX_DATA, 16, NULL),
+  g_assert_cmpint (vt_blk_request (&fx->q, VIRTIO_BLK_T_DISCARD, 0, FX_HDR, FX_DATA, 16, NULL), ==,
+                   VIRTIO_BLK_S_UNSUPP);
+  g_assert_cmpint (vt_blk_request (&fx->q, VIRTIO_BLK_T_WRITE_ZEROES, 0, FX_HDR, FX_DATA, 16, NULL),
                    ==, VIRTIO_BLK_S_UNSUPP);
-  g_assert_cmpint (vt_blk_request (&fx->q, VIRTIO_BLK_T_WRITE_ZEROES, 0, FX_HDR, FX_DATA, 16,
-                                   NULL), ==, VIRTIO_BLK_S_UNSUPP);
 }
 
 static void
@@ -291,7 +296,7 @@ pba (Fx *fx)
 {
   uint64_t v = 0;
   io_bus_read (&fx->bus.mmio, FX_BAR1 + VIRTIO_PCI_MSIX_PBA_OFFSET, 4, &v);
-  return (uint32_t) v;
+  return (uint32_t)v;
 }
 
 static void
@@ -452,8 +457,8 @@ test_reset_mid_operation (Fx *fx, gconstpointer data)
   g_assert_true (fx_needs_reset (fx));
   fx_start (fx, BLK_FEATURES, 0xffff);
   g_assert_false (fx_needs_reset (fx));
-  g_assert_cmpint (vt_blk_request (&fx->q, VIRTIO_BLK_T_OUT, 20, FX_HDR, FX_DATA, 512, NULL),
-                   ==, 0);
+  g_assert_cmpint (vt_blk_request (&fx->q, VIRTIO_BLK_T_OUT, 20, FX_HDR, FX_DATA, 512, NULL), ==,
+                   0);
   g_assert_true (block_pread (fx->bs, 20 * 512, sector, 512, &error));
   g_assert_cmpuint (sector[0], ==, 0x5a);
   /* Queue registers are frozen while the queue is enabled. */
@@ -469,8 +474,7 @@ test_save_load (Fx *fx, gconstpointer data)
   fx_start (fx, BLK_FEATURES | VIRTIO_FEATURE (VIRTIO_F_RING_EVENT_IDX), 1);
   uint8_t *buf = fx_ram (fx, FX_DATA, 512);
   fill_pattern (buf, 512, 4);
-  g_assert_cmpint (vt_blk_request (&fx->q, VIRTIO_BLK_T_OUT, 3, FX_HDR, FX_DATA, 512, NULL), ==,
-                   0);
+  g_assert_cmpint (vt_blk_request (&fx->q, VIRTIO_BLK_T_OUT, 3, FX_HDR, FX_DATA, 512, NULL), ==, 0);
   vt_msix_mask_vector (d, 1, true);
   vt_set_used_event (&fx->q, 1); /* the driver wants the next completion */
   g_assert_cmpint (vt_blk_request (&fx->q, VIRTIO_BLK_T_FLUSH, 0, FX_HDR, 0, 0, NULL), ==, 0);
@@ -507,8 +511,7 @@ test_save_load (Fx *fx, gconstpointer data)
   vt_msix_mask_vector (d, 1, false);
   g_assert_cmpuint (vt_msi_count (&fx->bus, 0x41), ==, 1);
   memset (buf = fx_ram (fx, FX_DATA, 512), 0, 512);
-  g_assert_cmpint (vt_blk_request (&fx->q, VIRTIO_BLK_T_IN, 3, FX_HDR, FX_DATA, 512, NULL), ==,
-                   0);
+  g_assert_cmpint (vt_blk_request (&fx->q, VIRTIO_BLK_T_IN, 3, FX_HDR, FX_DATA, 512, NULL), ==, 0);
   uint8_t expect[512];
   fill_pattern (expect, 512, 4);
   g_assert_cmpmem (buf, 512, expect, 512);

@@ -3,9 +3,9 @@
  * outside guest RAM / the image (ASan watches the latter). */
 #include "virtio-blk-fixture.h"
 
-#define ALL_FEATURES                                                                     \
-  (VIRTIO_FEATURE (VIRTIO_BLK_F_FLUSH) | VIRTIO_FEATURE (VIRTIO_BLK_F_DISCARD)            \
-   | VIRTIO_FEATURE (VIRTIO_BLK_F_WRITE_ZEROES) | VIRTIO_FEATURE (VIRTIO_F_INDIRECT_DESC)  \
+#define ALL_FEATURES                                                                               \
+  (VIRTIO_FEATURE (VIRTIO_BLK_F_FLUSH) | VIRTIO_FEATURE (VIRTIO_BLK_F_DISCARD)                     \
+   | VIRTIO_FEATURE (VIRTIO_BLK_F_WRITE_ZEROES) | VIRTIO_FEATURE (VIRTIO_F_INDIRECT_DESC)          \
    | VIRTIO_FEATURE (VIRTIO_F_RING_EVENT_IDX))
 
 static void
@@ -138,16 +138,17 @@ test_indirect_nested (Fx *fx, gconstpointer data)
 static void
 test_indirect_bad_tables (Fx *fx, gconstpointer data)
 {
-  struct {
+  struct
+  {
     uint64_t addr;
     uint32_t len;
     uint16_t flags;
   } cases[] = {
-    { FX_DATA, 0, VIRTQ_DESC_F_INDIRECT },                          /* empty */
-    { FX_DATA, 24, VIRTQ_DESC_F_INDIRECT },                         /* not 16n */
-    { FX_DATA, 16 * (VIRTQ_MAX_SEGS + 1), VIRTQ_DESC_F_INDIRECT },  /* too long */
-    { 0xd0000000ull, 64, VIRTQ_DESC_F_INDIRECT },                   /* in the hole */
-    { FX_DATA, 32, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_NEXT },     /* with NEXT */
+    { FX_DATA, 0, VIRTQ_DESC_F_INDIRECT },                         /* empty */
+    { FX_DATA, 24, VIRTQ_DESC_F_INDIRECT },                        /* not 16n */
+    { FX_DATA, 16 * (VIRTQ_MAX_SEGS + 1), VIRTQ_DESC_F_INDIRECT }, /* too long */
+    { 0xd0000000ull, 64, VIRTQ_DESC_F_INDIRECT },                  /* in the hole */
+    { FX_DATA, 32, VIRTQ_DESC_F_INDIRECT | VIRTQ_DESC_F_NEXT },    /* with NEXT */
   };
   for (unsigned i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -252,14 +253,16 @@ static void
 test_out_of_range_sectors (Fx *fx, gconstpointer data)
 {
   fx_start (fx, ALL_FEATURES, 0xffff);
-  uint64_t sectors[] = { FX_SECTORS, FX_SECTORS + 1, UINT64_MAX, UINT64_MAX / 512,
-                         (UINT64_MAX / 512) + 1, 1ull << 63 };
+  uint64_t sectors[] = { FX_SECTORS,       FX_SECTORS + 1,         UINT64_MAX,
+                         UINT64_MAX / 512, (UINT64_MAX / 512) + 1, 1ull << 63 };
   for (unsigned i = 0; i < G_N_ELEMENTS (sectors); i++)
     {
-      g_assert_cmpint (vt_blk_request (&fx->q, VIRTIO_BLK_T_IN, sectors[i], FX_HDR, FX_DATA,
-                                       512, NULL), ==, VIRTIO_BLK_S_IOERR);
-      g_assert_cmpint (vt_blk_request (&fx->q, VIRTIO_BLK_T_OUT, sectors[i], FX_HDR, FX_DATA,
-                                       512, NULL), ==, VIRTIO_BLK_S_IOERR);
+      g_assert_cmpint (
+          vt_blk_request (&fx->q, VIRTIO_BLK_T_IN, sectors[i], FX_HDR, FX_DATA, 512, NULL), ==,
+          VIRTIO_BLK_S_IOERR);
+      g_assert_cmpint (
+          vt_blk_request (&fx->q, VIRTIO_BLK_T_OUT, sectors[i], FX_HDR, FX_DATA, 512, NULL), ==,
+          VIRTIO_BLK_S_IOERR);
     }
   g_assert_cmpuint (block_size (fx->bs), ==, FX_SECTORS * 512ull);
   g_assert_false (fx_needs_reset (fx));
@@ -269,19 +272,20 @@ static void
 test_bad_rings (Fx *fx, gconstpointer data)
 {
   VtDev *d = &fx->dev;
-  struct {
+  struct
+  {
     uint16_t size;
     uint64_t desc, avail, used;
   } cases[] = {
     { 0, 0x10000, 0x11000, 0x12000 },
-    { 12, 0x10000, 0x11000, 0x12000 },                  /* not a power of two */
-    { 512, 0x10000, 0x20000, 0x30000 },                 /* above max 256 */
-    { 16, 0x10008, 0x11000, 0x12000 },                  /* misaligned desc */
-    { 16, 0x10000, 0x11001, 0x12000 },                  /* misaligned avail */
-    { 16, 0x10000, 0x11000, 0x12002 },                  /* misaligned used */
-    { 16, FX_RAM - 16, 0x11000, 0x12000 },              /* desc past RAM end */
-    { 16, 0x10000, 0x11000, 0xc0000000ull },            /* used in the hole */
-    { 16, 0x10000, 0xfffffffffffffff0ull, 0x12000 },    /* avail wraps */
+    { 12, 0x10000, 0x11000, 0x12000 },               /* not a power of two */
+    { 512, 0x10000, 0x20000, 0x30000 },              /* above max 256 */
+    { 16, 0x10008, 0x11000, 0x12000 },               /* misaligned desc */
+    { 16, 0x10000, 0x11001, 0x12000 },               /* misaligned avail */
+    { 16, 0x10000, 0x11000, 0x12002 },               /* misaligned used */
+    { 16, FX_RAM - 16, 0x11000, 0x12000 },           /* desc past RAM end */
+    { 16, 0x10000, 0x11000, 0xc0000000ull },         /* used in the hole */
+    { 16, 0x10000, 0xfffffffffffffff0ull, 0x12000 }, /* avail wraps */
   };
   for (unsigned i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -289,10 +293,10 @@ test_bad_rings (Fx *fx, gconstpointer data)
       vt_common_write (d, VIRTIO_PCI_COMMON_Q_SELECT, 2, 0);
       vt_common_write (d, VIRTIO_PCI_COMMON_Q_SIZE, 2, cases[i].size);
       vt_common_write (d, VIRTIO_PCI_COMMON_Q_DESCLO, 8, cases[i].desc);
-      vt_common_write (d, VIRTIO_PCI_COMMON_Q_AVAILLO, 4, (uint32_t) cases[i].avail);
-      vt_common_write (d, VIRTIO_PCI_COMMON_Q_AVAILHI, 4, (uint32_t) (cases[i].avail >> 32));
-      vt_common_write (d, VIRTIO_PCI_COMMON_Q_USEDLO, 4, (uint32_t) cases[i].used);
-      vt_common_write (d, VIRTIO_PCI_COMMON_Q_USEDHI, 4, (uint32_t) (cases[i].used >> 32));
+      vt_common_write (d, VIRTIO_PCI_COMMON_Q_AVAILLO, 4, (uint32_t)cases[i].avail);
+      vt_common_write (d, VIRTIO_PCI_COMMON_Q_AVAILHI, 4, (uint32_t)(cases[i].avail >> 32));
+      vt_common_write (d, VIRTIO_PCI_COMMON_Q_USEDLO, 4, (uint32_t)cases[i].used);
+      vt_common_write (d, VIRTIO_PCI_COMMON_Q_USEDHI, 4, (uint32_t)(cases[i].used >> 32));
       vt_common_write (d, VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1);
       g_assert_cmpuint (vt_common_read (d, VIRTIO_PCI_COMMON_Q_ENABLE, 2), ==, 0);
       g_assert_true (fx_needs_reset (fx));
@@ -320,7 +324,7 @@ test_random_rings (Fx *fx, gconstpointer data)
   const unsigned iterations = 3000;
   for (unsigned it = 0; it < iterations; it++)
     {
-      uint16_t qsize = (uint16_t) (1u << g_rand_int_range (rand, 1, 6));
+      uint16_t qsize = (uint16_t)(1u << g_rand_int_range (rand, 1, 6));
       g_assert_true (vt_negotiate (&fx->dev, ALL_FEATURES | VIRTIO_FEATURE (VIRTIO_F_VERSION_1)));
       g_assert_true (vt_queue_setup (&fx->q, &fx->dev, 0, qsize, FX_RING, 0xffff));
       vt_driver_ok (&fx->dev);
@@ -335,8 +339,9 @@ test_random_rings (Fx *fx, gconstpointer data)
       for (unsigned h = 0; h < 16; h++)
         {
           uint32_t t = types[g_rand_int_range (rand, 0, G_N_ELEMENTS (types))];
-          uint64_t s = g_rand_boolean (rand) ? (uint64_t) g_rand_int_range (rand, 0, FX_SECTORS + 4)
-                                             : ((uint64_t) g_rand_int (rand) << 32 | g_rand_int (rand));
+          uint64_t s = g_rand_boolean (rand)
+                           ? (uint64_t)g_rand_int_range (rand, 0, FX_SECTORS + 4)
+                           : ((uint64_t)g_rand_int (rand) << 32 | g_rand_int (rand));
           memcpy (scratch + 0x100 * h, &t, 4);
           memcpy (scratch + 0x100 * h + 8, &s, 8);
         }
@@ -353,7 +358,7 @@ test_random_rings (Fx *fx, gconstpointer data)
               addr = FX_HDR + g_rand_int_range (rand, 0, 0x10000);
               break;
             case 2:
-              addr = (uint64_t) g_rand_int (rand) << 32 | g_rand_int (rand);
+              addr = (uint64_t)g_rand_int (rand) << 32 | g_rand_int (rand);
               break;
             case 3:
               addr = FX_RAM - g_rand_int_range (rand, 0, 0x2000);
@@ -376,17 +381,19 @@ test_random_rings (Fx *fx, gconstpointer data)
             default:
               len = 512 * g_rand_int_range (rand, 0, 9);
             }
-          uint16_t flags = (uint16_t) (g_rand_int (rand) & 0x7);
+          uint16_t flags = (uint16_t)(g_rand_int (rand) & 0x7);
           if (g_rand_int_range (rand, 0, 4))
-            flags &= (uint16_t) ~VIRTQ_DESC_F_INDIRECT;
-          uint16_t next = (uint16_t) (g_rand_boolean (rand) ? (i + 1) % qsize
-                                                            : (unsigned) g_rand_int_range (rand, 0, qsize + 2));
-          vt_desc_write (&fx->q, (uint16_t) i, addr, len, flags, next);
+            flags &= (uint16_t)~VIRTQ_DESC_F_INDIRECT;
+          uint16_t next
+              = (uint16_t)(g_rand_boolean (rand) ? (i + 1) % qsize
+                                                 : (unsigned)g_rand_int_range (rand, 0, qsize + 2));
+          vt_desc_write (&fx->q, (uint16_t)i, addr, len, flags, next);
         }
       unsigned nheads = g_rand_int_range (rand, 1, qsize + 1);
       for (unsigned h = 0; h < nheads; h++)
-        vt_avail_publish (&fx->q, (uint16_t) (g_rand_int_range (rand, 0, 8) ? (guint32) g_rand_int_range (rand, 0, qsize)
-                                                                 : g_rand_int (rand)));
+        vt_avail_publish (&fx->q, (uint16_t)(g_rand_int_range (rand, 0, 8)
+                                                 ? (guint32)g_rand_int_range (rand, 0, qsize)
+                                                 : g_rand_int (rand)));
       vt_kick (&fx->q);
       if (fx_needs_reset (fx))
         resets++;
@@ -398,8 +405,7 @@ test_random_rings (Fx *fx, gconstpointer data)
         }
       g_assert_cmpuint (block_size (fx->bs), ==, FX_SECTORS * 512ull);
     }
-  g_test_message ("%u iterations: %u needed reset, %u completed", iterations, resets,
-                  completions);
+  g_test_message ("%u iterations: %u needed reset, %u completed", iterations, resets, completions);
   /* The generator must exercise both outcomes to mean anything. */
   g_assert_cmpuint (resets, >, iterations / 10);
   g_assert_cmpuint (completions, >, iterations / 100);

@@ -11,7 +11,8 @@
 #define BAR4 0xc0100000ull
 #define BAR1 0xc0200000ull
 
-typedef struct {
+typedef struct
+{
   VtBus bus;
   VirtioRng *rng;
   VtDev dev;

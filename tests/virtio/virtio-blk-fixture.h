@@ -19,7 +19,8 @@
 #define FX_HDR 0x100000ull
 #define FX_DATA 0x200000ull
 
-typedef struct {
+typedef struct
+{
   char *dir, *path;
   const char *format;
   BlockDev *bs;

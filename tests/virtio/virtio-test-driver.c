@@ -64,14 +64,14 @@ uint32_t
 vt_cfg_read (VtBus *bus, unsigned slot, unsigned off, unsigned size)
 {
   select_cfg (bus, slot, off);
-  return pci_host_io_read (&bus->host, (uint16_t) (0xcfc + (off & 3)), size);
+  return pci_host_io_read (&bus->host, (uint16_t)(0xcfc + (off & 3)), size);
 }
 
 void
 vt_cfg_write (VtBus *bus, unsigned slot, unsigned off, unsigned size, uint32_t v)
 {
   select_cfg (bus, slot, off);
-  pci_host_io_write (&bus->host, (uint16_t) (0xcfc + (off & 3)), size, v);
+  pci_host_io_write (&bus->host, (uint16_t)(0xcfc + (off & 3)), size, v);
 }
 
 bool
@@ -84,9 +84,9 @@ vt_dev_probe (VtDev *dev, VtBus *bus, unsigned slot, uint64_t bar4, uint64_t bar
   dev->bar1 = bar1;
   if (vt_cfg_read (bus, slot, 0, 2) != VIRTIO_PCI_VENDOR)
     return false;
-  vt_cfg_write (bus, slot, 0x10 + 4 * 4, 4, (uint32_t) bar4);
-  vt_cfg_write (bus, slot, 0x10 + 4 * 5, 4, (uint32_t) (bar4 >> 32));
-  vt_cfg_write (bus, slot, 0x10 + 4 * 1, 4, (uint32_t) bar1);
+  vt_cfg_write (bus, slot, 0x10 + 4 * 4, 4, (uint32_t)bar4);
+  vt_cfg_write (bus, slot, 0x10 + 4 * 5, 4, (uint32_t)(bar4 >> 32));
+  vt_cfg_write (bus, slot, 0x10 + 4 * 1, 4, (uint32_t)bar1);
   vt_cfg_write (bus, slot, 0x04, 2, 0x0006); /* memory + bus master */
   dev->gsi = pci_host_intx_gsi (slot, vt_cfg_read (bus, slot, 0x3d, 1));
 
@@ -96,7 +96,7 @@ vt_dev_probe (VtDev *dev, VtBus *bus, unsigned slot, uint64_t bar4, uint64_t bar
     {
       unsigned id = vt_cfg_read (bus, slot, off, 1);
       if (id == 0x11)
-        dev->msix_cap = (uint8_t) off;
+        dev->msix_cap = (uint8_t)off;
       if (id == 0x09)
         {
           unsigned type = vt_cfg_read (bus, slot, off + 3, 1);
@@ -124,7 +124,7 @@ vt_dev_probe (VtDev *dev, VtBus *bus, unsigned slot, uint64_t bar4, uint64_t bar
               dev->device_len = len;
               break;
             case VIRTIO_PCI_CAP_PCI_CFG:
-              dev->pci_cfg_cap = (uint8_t) off;
+              dev->pci_cfg_cap = (uint8_t)off;
               break;
             }
         }
@@ -162,13 +162,13 @@ vt_common_write (VtDev *dev, unsigned off, unsigned size, uint64_t v)
 uint32_t
 vt_device_cfg_read (VtDev *dev, unsigned off, unsigned size)
 {
-  return (uint32_t) vt_bar_read (dev, dev->device + off, size);
+  return (uint32_t)vt_bar_read (dev, dev->device + off, size);
 }
 
 uint8_t
 vt_status (VtDev *dev)
 {
-  return (uint8_t) vt_common_read (dev, VIRTIO_PCI_COMMON_STATUS, 1);
+  return (uint8_t)vt_common_read (dev, VIRTIO_PCI_COMMON_STATUS, 1);
 }
 
 uint64_t
@@ -189,12 +189,11 @@ vt_negotiate (VtDev *dev, uint64_t features)
   vt_common_write (dev, VIRTIO_PCI_COMMON_STATUS, 1,
                    VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
   vt_common_write (dev, VIRTIO_PCI_COMMON_GFSELECT, 4, 0);
-  vt_common_write (dev, VIRTIO_PCI_COMMON_GF, 4, (uint32_t) features);
+  vt_common_write (dev, VIRTIO_PCI_COMMON_GF, 4, (uint32_t)features);
   vt_common_write (dev, VIRTIO_PCI_COMMON_GFSELECT, 4, 1);
-  vt_common_write (dev, VIRTIO_PCI_COMMON_GF, 4, (uint32_t) (features >> 32));
+  vt_common_write (dev, VIRTIO_PCI_COMMON_GF, 4, (uint32_t)(features >> 32));
   vt_common_write (dev, VIRTIO_PCI_COMMON_STATUS, 1,
-                   VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER
-                       | VIRTIO_STATUS_FEATURES_OK);
+                   VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
   return vt_status (dev) & VIRTIO_STATUS_FEATURES_OK;
 }
 
@@ -248,12 +247,12 @@ vt_queue_setup (VtQueue *q, VtDev *dev, unsigned index, uint16_t size, uint64_t 
   vt_common_write (dev, VIRTIO_PCI_COMMON_Q_SELECT, 2, index);
   vt_common_write (dev, VIRTIO_PCI_COMMON_Q_SIZE, 2, size);
   vt_common_write (dev, VIRTIO_PCI_COMMON_Q_MSIX, 2, vector);
-  vt_common_write (dev, VIRTIO_PCI_COMMON_Q_DESCLO, 4, (uint32_t) q->desc);
-  vt_common_write (dev, VIRTIO_PCI_COMMON_Q_DESCHI, 4, (uint32_t) (q->desc >> 32));
-  vt_common_write (dev, VIRTIO_PCI_COMMON_Q_AVAILLO, 4, (uint32_t) q->avail);
-  vt_common_write (dev, VIRTIO_PCI_COMMON_Q_AVAILHI, 4, (uint32_t) (q->avail >> 32));
-  vt_common_write (dev, VIRTIO_PCI_COMMON_Q_USEDLO, 4, (uint32_t) q->used);
-  vt_common_write (dev, VIRTIO_PCI_COMMON_Q_USEDHI, 4, (uint32_t) (q->used >> 32));
+  vt_common_write (dev, VIRTIO_PCI_COMMON_Q_DESCLO, 4, (uint32_t)q->desc);
+  vt_common_write (dev, VIRTIO_PCI_COMMON_Q_DESCHI, 4, (uint32_t)(q->desc >> 32));
+  vt_common_write (dev, VIRTIO_PCI_COMMON_Q_AVAILLO, 4, (uint32_t)q->avail);
+  vt_common_write (dev, VIRTIO_PCI_COMMON_Q_AVAILHI, 4, (uint32_t)(q->avail >> 32));
+  vt_common_write (dev, VIRTIO_PCI_COMMON_Q_USEDLO, 4, (uint32_t)q->used);
+  vt_common_write (dev, VIRTIO_PCI_COMMON_Q_USEDHI, 4, (uint32_t)(q->used >> 32));
   vt_common_write (dev, VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1);
   return vt_common_read (dev, VIRTIO_PCI_COMMON_Q_ENABLE, 2) == 1;
 }
@@ -345,13 +344,13 @@ vt_add_chain (VtQueue *q, const VtSeg *segs, unsigned n)
   uint16_t head = q->next_desc % q->size;
   for (unsigned i = 0; i < n; i++)
     {
-      uint16_t cur = (uint16_t) ((q->next_desc + i) % q->size);
-      uint16_t next = (uint16_t) ((q->next_desc + i + 1) % q->size);
-      uint16_t flags = (segs[i].write ? VIRTQ_DESC_F_WRITE : 0)
-                       | (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0);
+      uint16_t cur = (uint16_t)((q->next_desc + i) % q->size);
+      uint16_t next = (uint16_t)((q->next_desc + i + 1) % q->size);
+      uint16_t flags
+          = (segs[i].write ? VIRTQ_DESC_F_WRITE : 0) | (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0);
       vt_desc_write (q, cur, segs[i].gpa, segs[i].len, flags, next);
     }
-  q->next_desc = (uint16_t) ((q->next_desc + n) % q->size);
+  q->next_desc = (uint16_t)((q->next_desc + n) % q->size);
   vt_avail_publish (q, head);
   return head;
 }
@@ -369,8 +368,8 @@ vt_blk_request (VtQueue *q, uint32_t type, uint64_t sector, uint64_t hdr_gpa, ui
   h[16] = 0xee;
   /* IN and GET_ID fill data; the others send it. */
   bool dev_writes = type == 0 || type == 8;
-  VtSeg segs[3] = { { hdr_gpa, 16, false }, { data_gpa, data_len, dev_writes },
-                    { hdr_gpa + 16, 1, true } };
+  VtSeg segs[3]
+      = { { hdr_gpa, 16, false }, { data_gpa, data_len, dev_writes }, { hdr_gpa + 16, 1, true } };
   uint16_t head;
   if (data_len)
     head = vt_add_chain (q, segs, 3);

@@ -13,12 +13,14 @@
 #include "vmm-core/irq.h"
 #include "vmm-core/platform/pci-host.h"
 
-typedef struct {
+typedef struct
+{
   uint64_t address;
   uint32_t data;
 } VtMsi;
 
-typedef struct VtBus {
+typedef struct VtBus
+{
   GuestRam ram;
   IoBus pio, mmio;
   PciHost host;
@@ -35,7 +37,8 @@ unsigned vt_msi_count (VtBus *bus, uint32_t data);
 uint32_t vt_cfg_read (VtBus *bus, unsigned slot, unsigned off, unsigned size);
 void vt_cfg_write (VtBus *bus, unsigned slot, unsigned off, unsigned size, uint32_t v);
 
-typedef struct VtDev {
+typedef struct VtDev
+{
   VtBus *bus;
   unsigned slot;
   uint64_t bar4, bar1;
@@ -65,7 +68,8 @@ void vt_driver_ok (VtDev *dev);
 void vt_msix_enable (VtDev *dev, unsigned vectors);
 void vt_msix_mask_vector (VtDev *dev, unsigned v, bool masked);
 
-typedef struct VtQueue {
+typedef struct VtQueue
+{
   VtDev *dev;
   unsigned index;
   uint16_t size;
@@ -88,7 +92,8 @@ void vt_set_used_event (VtQueue *q, uint16_t v);
 uint16_t vt_avail_event (VtQueue *q);
 void vt_set_avail_flags (VtQueue *q, uint16_t flags);
 
-typedef struct {
+typedef struct
+{
   uint64_t gpa;
   uint32_t len;
   bool write;
@@ -100,5 +105,5 @@ uint16_t vt_add_chain (VtQueue *q, const VtSeg *segs, unsigned n);
 /* virtio-blk: one request as header (at hdr_gpa) + data + status byte
  * (at hdr_gpa + 16); kicks, expects one used entry and returns the status
  * (or -1 if none came back). */
-int vt_blk_request (VtQueue *q, uint32_t type, uint64_t sector, uint64_t hdr_gpa,
-                    uint64_t data_gpa, uint32_t data_len, uint32_t *used_len);
+int vt_blk_request (VtQueue *q, uint32_t type, uint64_t sector, uint64_t hdr_gpa, uint64_t data_gpa,
+                    uint32_t data_len, uint32_t *used_len);

@@ -79,8 +79,8 @@ virtio_blk_option_parse (const char *spec, VirtioBlkOption *opt, GError **error)
       else
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                       "--disk %s: unknown setting '%s' (format=, readonly, serial=)",
-                       opt->path, kv);
+                       "--disk %s: unknown setting '%s' (format=, readonly, serial=)", opt->path,
+                       kv);
           virtio_blk_option_clear (opt);
           return false;
         }
@@ -100,8 +100,8 @@ VirtioBlk *
 virtio_blk_new_from_option (GuestRam *ram, const VirtioBlkOption *opt, unsigned instance,
                             GError **error)
 {
-  BlockDev *bs = block_open (opt->path, opt->format,
-                             opt->read_only ? BLOCK_OPEN_READ_ONLY : 0, error);
+  BlockDev *bs
+      = block_open (opt->path, opt->format, opt->read_only ? BLOCK_OPEN_READ_ONLY : 0, error);
   if (!bs)
     return NULL;
   VirtioBlk *blk = virtio_blk_new (ram, bs, opt->serial, instance);

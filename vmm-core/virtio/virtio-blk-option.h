@@ -10,7 +10,8 @@
 
 #include "vmm-core/virtio/virtio-blk.h"
 
-typedef struct VirtioBlkOption {
+typedef struct VirtioBlkOption
+{
   char *path;
   char *format; /* "raw", "qcow2" or NULL (probe) */
   char *serial; /* NULL: "vireo-diskN" */
@@ -24,5 +25,5 @@ void virtio_blk_option_clear (VirtioBlkOption *opt);
 /* Opens the image and makes the device, which then owns the BlockDev
  * (virtio_blk_free closes it). NULL with a message if the image cannot be
  * opened. */
-VirtioBlk *virtio_blk_new_from_option (GuestRam *ram, const VirtioBlkOption *opt,
-                                       unsigned instance, GError **error);
+VirtioBlk *virtio_blk_new_from_option (GuestRam *ram, const VirtioBlkOption *opt, unsigned instance,
+                                       GError **error);

@@ -4,7 +4,8 @@
 #include "vmm-core/log.h"
 #include "vmm-core/virtio/virtio-blk.h"
 
-typedef struct {
+typedef struct
+{
   uint32_t type;
   uint64_t sector;
 } BlkHeader;
@@ -14,8 +15,8 @@ blk_config_read (void *dev, unsigned offset, unsigned size)
 {
   VirtioBlk *blk = dev;
   uint8_t cfg[VIRTIO_BLK_CFG_SIZE] = { 0 };
-  pci_set_long (cfg, VIRTIO_BLK_CFG_CAPACITY, (uint32_t) blk->capacity);
-  pci_set_long (cfg, VIRTIO_BLK_CFG_CAPACITY + 4, (uint32_t) (blk->capacity >> 32));
+  pci_set_long (cfg, VIRTIO_BLK_CFG_CAPACITY, (uint32_t)blk->capacity);
+  pci_set_long (cfg, VIRTIO_BLK_CFG_CAPACITY + 4, (uint32_t)(blk->capacity >> 32));
   pci_set_long (cfg, VIRTIO_BLK_CFG_SEG_MAX, VIRTIO_BLK_QUEUE_SIZE - 2);
   pci_set_long (cfg, VIRTIO_BLK_CFG_BLK_SIZE, VIRTIO_BLK_SECTOR);
   cfg[VIRTIO_BLK_CFG_WRITEBACK] = blk->writeback;
@@ -28,7 +29,7 @@ blk_config_read (void *dev, unsigned offset, unsigned size)
   cfg[VIRTIO_BLK_CFG_WZ_MAY_UNMAP] = 1;
   uint32_t v = 0;
   for (unsigned i = 0; i < size; i++)
-    v |= (uint32_t) cfg[offset + i] << (8 * i);
+    v |= (uint32_t)cfg[offset + i] << (8 * i);
   return v;
 }
 
@@ -49,9 +50,10 @@ range_ok (VirtioBlk *blk, uint64_t sector, uint64_t bytes)
   uint64_t sectors = bytes / VIRTIO_BLK_SECTOR;
   if (bytes % VIRTIO_BLK_SECTOR || sector > blk->capacity || sectors > blk->capacity - sector)
     {
-      VMM_GUEST_ERROR ("virtio-blk", "request sector %" G_GUINT64_FORMAT " + %" G_GUINT64_FORMAT
-                       " bytes outside %" G_GUINT64_FORMAT " sectors", sector, bytes,
-                       blk->capacity);
+      VMM_GUEST_ERROR ("virtio-blk",
+                       "request sector %" G_GUINT64_FORMAT " + %" G_GUINT64_FORMAT
+                       " bytes outside %" G_GUINT64_FORMAT " sectors",
+                       sector, bytes, blk->capacity);
       return false;
     }
   return true;
@@ -124,7 +126,7 @@ do_write (VirtioBlk *blk, const VirtqElement *e, uint64_t sector)
         }
       size_t n = e->iov[k].iov_len - skip;
       GError *error = NULL;
-      if (!block_pwrite (blk->bs, pos, (uint8_t *) e->iov[k].iov_base + skip, n, &error))
+      if (!block_pwrite (blk->bs, pos, (uint8_t *)e->iov[k].iov_base + skip, n, &error))
         return io_error (error);
       pos += n;
       skip = 0;
@@ -150,7 +152,7 @@ do_ranges (VirtioBlk *blk, const VirtqElement *e, uint32_t type)
       VMM_GUEST_ERROR ("virtio-blk", "%" G_GUINT64_FORMAT " bytes of range segments", bytes);
       return VIRTIO_BLK_S_IOERR;
     }
-  unsigned n = (unsigned) (bytes / 16);
+  unsigned n = (unsigned)(bytes / 16);
   uint8_t raw[VIRTIO_BLK_MAX_DISCARD_SEG * 16];
   virtq_iov_to_buf (e->iov, e->out_num, 16, raw, bytes);
   /* Validate every segment before touching the image. */
@@ -162,21 +164,20 @@ do_ranges (VirtioBlk *blk, const VirtqElement *e, uint32_t type)
       if (flags & ~1u || (type == VIRTIO_BLK_T_DISCARD && flags))
         return VIRTIO_BLK_S_UNSUPP;
       if (num > VIRTIO_BLK_MAX_DISCARD_SECTORS
-          || !range_ok (blk, sector, (uint64_t) num * VIRTIO_BLK_SECTOR))
+          || !range_ok (blk, sector, (uint64_t)num * VIRTIO_BLK_SECTOR))
         return VIRTIO_BLK_S_IOERR;
     }
   for (unsigned i = 0; i < n; i++)
     {
       uint64_t pos = get_le64 (raw + 16 * i) * VIRTIO_BLK_SECTOR;
-      uint64_t len = (uint64_t) get_le32 (raw + 16 * i + 8)
-                     * VIRTIO_BLK_SECTOR;
+      uint64_t len = (uint64_t)get_le32 (raw + 16 * i + 8) * VIRTIO_BLK_SECTOR;
       bool unmap = get_le32 (raw + 16 * i + 12) & 1;
       GError *error = NULL;
       if (len == 0)
         continue;
-      bool ok = type == VIRTIO_BLK_T_DISCARD ? block_discard (blk->bs, pos, len, &error)
-                                             : block_write_zeroes (blk->bs, pos, len, unmap,
-                                                                   &error);
+      bool ok = type == VIRTIO_BLK_T_DISCARD
+                    ? block_discard (blk->bs, pos, len, &error)
+                    : block_write_zeroes (blk->bs, pos, len, unmap, &error);
       if (!ok)
         return io_error (error);
     }
@@ -212,12 +213,11 @@ handle_request (VirtioBlk *blk, VirtQueue *vq, const VirtqElement *e)
       status = do_write (blk, e, sector);
       break;
     case VIRTIO_BLK_T_FLUSH:
-      status = block_flush (blk->bs, &error) ? VIRTIO_BLK_S_OK
-                                             : io_error (error);
+      status = block_flush (blk->bs, &error) ? VIRTIO_BLK_S_OK : io_error (error);
       break;
     case VIRTIO_BLK_T_GET_ID:
       written = virtq_iov_from_buf (e->iov + e->out_num, e->in_num, 0, blk->serial,
-                                    MIN (e->in_len - 1, (uint64_t) VIRTIO_BLK_ID_BYTES));
+                                    MIN (e->in_len - 1, (uint64_t)VIRTIO_BLK_ID_BYTES));
       status = VIRTIO_BLK_S_OK;
       break;
     case VIRTIO_BLK_T_DISCARD:
@@ -236,7 +236,7 @@ handle_request (VirtioBlk *blk, VirtQueue *vq, const VirtqElement *e)
   if (status != VIRTIO_BLK_S_OK)
     blk->errors++;
   virtq_iov_from_buf (e->iov + e->out_num, e->in_num, e->in_len - 1, &status, 1);
-  virtqueue_push (vq, e, (uint32_t) (written + 1));
+  virtqueue_push (vq, e, (uint32_t)(written + 1));
 }
 
 static void
@@ -284,7 +284,7 @@ virtio_blk_new (GuestRam *ram, BlockDev *bs, const char *serial, unsigned instan
   g_autofree char *fallback = g_strdup_printf ("vireo-disk%u", instance);
   const char *id = serial ? serial : fallback;
   /* GET_ID reports 20 bytes, NUL-padded, with no terminator when full. */
-  memcpy (blk->serial, id, MIN (strlen (id), (size_t) VIRTIO_BLK_ID_BYTES));
+  memcpy (blk->serial, id, MIN (strlen (id), (size_t)VIRTIO_BLK_ID_BYTES));
 
   uint64_t features = VIRTIO_FEATURE (VIRTIO_BLK_F_SEG_MAX) | VIRTIO_FEATURE (VIRTIO_BLK_F_BLK_SIZE)
                       | VIRTIO_FEATURE (VIRTIO_BLK_F_FLUSH)
@@ -294,8 +294,8 @@ virtio_blk_new (GuestRam *ram, BlockDev *bs, const char *serial, unsigned instan
   else
     features |= VIRTIO_FEATURE (VIRTIO_BLK_F_DISCARD) | VIRTIO_FEATURE (VIRTIO_BLK_F_WRITE_ZEROES);
   g_autofree char *name = g_strdup_printf ("virtio-blk.%u", instance);
-  virtio_pci_init (&blk->vp, name, VIRTIO_ID_BLOCK, 0x010000, features, 1,
-                   VIRTIO_BLK_QUEUE_SIZE, VIRTIO_BLK_CFG_SIZE, ram, &blk_ops, blk);
+  virtio_pci_init (&blk->vp, name, VIRTIO_ID_BLOCK, 0x010000, features, 1, VIRTIO_BLK_QUEUE_SIZE,
+                   VIRTIO_BLK_CFG_SIZE, ram, &blk_ops, blk);
   return blk;
 }
 

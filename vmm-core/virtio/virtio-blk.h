@@ -36,7 +36,8 @@
 #define VIRTIO_BLK_MAX_DISCARD_SECTORS (1u << 22) /* 2 GiB per segment */
 #define VIRTIO_BLK_MAX_DISCARD_SEG 32
 
-enum {
+enum
+{
   VIRTIO_BLK_F_SIZE_MAX = 1,
   VIRTIO_BLK_F_SEG_MAX = 2,
   VIRTIO_BLK_F_RO = 5,
@@ -47,7 +48,8 @@ enum {
   VIRTIO_BLK_F_WRITE_ZEROES = 14,
 };
 
-enum {
+enum
+{
   VIRTIO_BLK_T_IN = 0,
   VIRTIO_BLK_T_OUT = 1,
   VIRTIO_BLK_T_FLUSH = 4,
@@ -56,14 +58,16 @@ enum {
   VIRTIO_BLK_T_WRITE_ZEROES = 13,
 };
 
-enum {
+enum
+{
   VIRTIO_BLK_S_OK = 0,
   VIRTIO_BLK_S_IOERR = 1,
   VIRTIO_BLK_S_UNSUPP = 2,
 };
 
 /* struct virtio_blk_config offsets. */
-enum {
+enum
+{
   VIRTIO_BLK_CFG_CAPACITY = 0x00,
   VIRTIO_BLK_CFG_SIZE_MAX = 0x08,
   VIRTIO_BLK_CFG_SEG_MAX = 0x0c,
@@ -79,10 +83,11 @@ enum {
   VIRTIO_BLK_CFG_SIZE = 0x3c,
 };
 
-typedef struct VirtioBlk {
+typedef struct VirtioBlk
+{
   VirtioPci vp;
   BlockDev *bs;
-  bool owns_bs; /* virtio_blk_free closes bs (virtio_blk_new_from_option) */
+  bool owns_bs;      /* virtio_blk_free closes bs (virtio_blk_new_from_option) */
   uint64_t capacity; /* sectors */
   bool read_only;
   uint8_t writeback; /* WCE: 1 write-back, 0 write-through */

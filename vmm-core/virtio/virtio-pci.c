@@ -9,6 +9,10 @@
 #define MSIX_CTRL_ENABLE 0x8000
 #define MSIX_CTRL_MASKALL 0x4000
 #define MSIX_ENTRY_MASKED 1u
+/* Status bits only the driver sets (and only a reset clears). */
+#define DRIVER_STATUS_BITS                                                                         \
+  (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK                    \
+   | VIRTIO_STATUS_DRIVER_OK)
 
 static const IoOps virtio_bar_ops;
 static const IoOps msix_bar_ops;
@@ -146,15 +150,13 @@ write_status (VirtioPci *vp, uint8_t value)
       return;
     }
   uint8_t old = vp->status;
-  uint8_t v = (uint8_t) ((value & ~VIRTIO_STATUS_DEVICE_NEEDS_RESET)
-                         | (old & VIRTIO_STATUS_DEVICE_NEEDS_RESET));
-  if ((old & ~v) & (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER
-                    | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK))
+  uint8_t v = (uint8_t)((value & ~VIRTIO_STATUS_DEVICE_NEEDS_RESET)
+                        | (old & VIRTIO_STATUS_DEVICE_NEEDS_RESET));
+  if ((old & ~v) & DRIVER_STATUS_BITS)
     {
-      VMM_GUEST_ERROR ("virtio", "%s: status %#x clears bits of %#x without reset", vp->name,
-                       value, old);
-      v |= old & (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER
-                  | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+      VMM_GUEST_ERROR ("virtio", "%s: status %#x clears bits of %#x without reset", vp->name, value,
+                       old);
+      v |= old & DRIVER_STATUS_BITS;
     }
   if ((v & VIRTIO_STATUS_FEATURES_OK) && !(old & VIRTIO_STATUS_FEATURES_OK))
     {
@@ -162,10 +164,12 @@ write_status (VirtioPci *vp, uint8_t value)
       bool v1 = virtio_pci_has_feature (vp, VIRTIO_F_VERSION_1);
       if (!subset || !v1 || !(v & VIRTIO_STATUS_DRIVER))
         {
-          VMM_GUEST_ERROR ("virtio", "%s: features %#" G_GINT64_MODIFIER "x refused (%s)",
-                           vp->name, vp->driver_features,
-                           !v1 ? "VERSION_1 missing" : !subset ? "not offered" : "no DRIVER");
-          v &= (uint8_t) ~VIRTIO_STATUS_FEATURES_OK;
+          VMM_GUEST_ERROR ("virtio", "%s: features %#" G_GINT64_MODIFIER "x refused (%s)", vp->name,
+                           vp->driver_features,
+                           !v1       ? "VERSION_1 missing"
+                           : !subset ? "not offered"
+                                     : "no DRIVER");
+          v &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
         }
       else
         for (unsigned q = 0; q < vp->num_queues; q++)
@@ -177,7 +181,7 @@ write_status (VirtioPci *vp, uint8_t value)
   if ((v & VIRTIO_STATUS_DRIVER_OK) && !(v & VIRTIO_STATUS_FEATURES_OK))
     {
       VMM_GUEST_ERROR ("virtio", "%s: DRIVER_OK without FEATURES_OK", vp->name);
-      v &= (uint8_t) ~VIRTIO_STATUS_DRIVER_OK;
+      v &= (uint8_t)~VIRTIO_STATUS_DRIVER_OK;
     }
   vp->status = v;
 }
@@ -194,18 +198,18 @@ static void
 common_image (VirtioPci *vp, uint8_t img[VIRTIO_PCI_COMMON_SIZE])
 {
   memset (img, 0, VIRTIO_PCI_COMMON_SIZE);
-  uint32_t df = vp->device_feature_select == 0 ? (uint32_t) vp->device_features
-                : vp->device_feature_select == 1 ? (uint32_t) (vp->device_features >> 32)
+  uint32_t df = vp->device_feature_select == 0   ? (uint32_t)vp->device_features
+                : vp->device_feature_select == 1 ? (uint32_t)(vp->device_features >> 32)
                                                  : 0;
-  uint32_t gf = vp->driver_feature_select == 0 ? (uint32_t) vp->driver_features
-                : vp->driver_feature_select == 1 ? (uint32_t) (vp->driver_features >> 32)
+  uint32_t gf = vp->driver_feature_select == 0   ? (uint32_t)vp->driver_features
+                : vp->driver_feature_select == 1 ? (uint32_t)(vp->driver_features >> 32)
                                                  : 0;
   pci_set_long (img, VIRTIO_PCI_COMMON_DFSELECT, vp->device_feature_select);
   pci_set_long (img, VIRTIO_PCI_COMMON_DF, df);
   pci_set_long (img, VIRTIO_PCI_COMMON_GFSELECT, vp->driver_feature_select);
   pci_set_long (img, VIRTIO_PCI_COMMON_GF, gf);
   pci_set_word (img, VIRTIO_PCI_COMMON_MSIX, vp->config_vector);
-  pci_set_word (img, VIRTIO_PCI_COMMON_NUMQ, (uint16_t) vp->num_queues);
+  pci_set_word (img, VIRTIO_PCI_COMMON_NUMQ, (uint16_t)vp->num_queues);
   img[VIRTIO_PCI_COMMON_STATUS] = vp->status;
   img[VIRTIO_PCI_COMMON_CFGGENERATION] = vp->config_generation;
   pci_set_word (img, VIRTIO_PCI_COMMON_Q_SELECT, vp->queue_select);
@@ -216,12 +220,12 @@ common_image (VirtioPci *vp, uint8_t img[VIRTIO_PCI_COMMON_SIZE])
   pci_set_word (img, VIRTIO_PCI_COMMON_Q_MSIX, vq->msix_vector);
   pci_set_word (img, VIRTIO_PCI_COMMON_Q_ENABLE, vq->enabled);
   pci_set_word (img, VIRTIO_PCI_COMMON_Q_NOFF, vp->queue_select);
-  pci_set_long (img, VIRTIO_PCI_COMMON_Q_DESCLO, (uint32_t) vq->desc_addr);
-  pci_set_long (img, VIRTIO_PCI_COMMON_Q_DESCHI, (uint32_t) (vq->desc_addr >> 32));
-  pci_set_long (img, VIRTIO_PCI_COMMON_Q_AVAILLO, (uint32_t) vq->avail_addr);
-  pci_set_long (img, VIRTIO_PCI_COMMON_Q_AVAILHI, (uint32_t) (vq->avail_addr >> 32));
-  pci_set_long (img, VIRTIO_PCI_COMMON_Q_USEDLO, (uint32_t) vq->used_addr);
-  pci_set_long (img, VIRTIO_PCI_COMMON_Q_USEDHI, (uint32_t) (vq->used_addr >> 32));
+  pci_set_long (img, VIRTIO_PCI_COMMON_Q_DESCLO, (uint32_t)vq->desc_addr);
+  pci_set_long (img, VIRTIO_PCI_COMMON_Q_DESCHI, (uint32_t)(vq->desc_addr >> 32));
+  pci_set_long (img, VIRTIO_PCI_COMMON_Q_AVAILLO, (uint32_t)vq->avail_addr);
+  pci_set_long (img, VIRTIO_PCI_COMMON_Q_AVAILHI, (uint32_t)(vq->avail_addr >> 32));
+  pci_set_long (img, VIRTIO_PCI_COMMON_Q_USEDLO, (uint32_t)vq->used_addr);
+  pci_set_long (img, VIRTIO_PCI_COMMON_Q_USEDHI, (uint32_t)(vq->used_addr >> 32));
 }
 
 static uint64_t
@@ -233,7 +237,7 @@ common_read (VirtioPci *vp, unsigned off, unsigned size)
   common_image (vp, img);
   uint64_t v = 0;
   for (unsigned i = 0; i < size; i++)
-    v |= (uint64_t) img[off + i] << (8 * i);
+    v |= (uint64_t)img[off + i] << (8 * i);
   return v;
 }
 
@@ -250,7 +254,7 @@ static void
 set_addr_half (uint64_t *addr, bool high, uint32_t v)
 {
   if (high)
-    *addr = (*addr & 0xffffffffull) | (uint64_t) v << 32;
+    *addr = (*addr & 0xffffffffull) | (uint64_t)v << 32;
   else
     *addr = (*addr & ~0xffffffffull) | v;
 }
@@ -265,7 +269,7 @@ queue_addr_write (VirtioPci *vp, VirtQueue *vq, unsigned off, unsigned size, uin
   if (size == 8 && off == base)
     *addr = value;
   else if (size == 4)
-    set_addr_half (addr, off != base, (uint32_t) value);
+    set_addr_half (addr, off != base, (uint32_t)value);
   else
     VMM_GUEST_ERROR ("virtio", "%s: queue address written with %u bytes", vp->name, size);
 }
@@ -278,10 +282,10 @@ common_write (VirtioPci *vp, unsigned off, unsigned size, uint64_t value)
   switch (off)
     {
     case VIRTIO_PCI_COMMON_DFSELECT:
-      vp->device_feature_select = (uint32_t) value;
+      vp->device_feature_select = (uint32_t)value;
       return;
     case VIRTIO_PCI_COMMON_GFSELECT:
-      vp->driver_feature_select = (uint32_t) value;
+      vp->driver_feature_select = (uint32_t)value;
       return;
     case VIRTIO_PCI_COMMON_GF:
       if (vp->status & VIRTIO_STATUS_FEATURES_OK)
@@ -297,17 +301,17 @@ common_write (VirtioPci *vp, unsigned off, unsigned size, uint64_t value)
         }
       return;
     case VIRTIO_PCI_COMMON_MSIX:
-      vp->config_vector = checked_vector (vp, (uint16_t) value);
+      vp->config_vector = checked_vector (vp, (uint16_t)value);
       return;
     case VIRTIO_PCI_COMMON_STATUS:
-      write_status (vp, (uint8_t) value);
+      write_status (vp, (uint8_t)value);
       return;
     case VIRTIO_PCI_COMMON_Q_SELECT:
-      vp->queue_select = (uint16_t) value;
+      vp->queue_select = (uint16_t)value;
       return;
     case VIRTIO_PCI_COMMON_Q_MSIX:
       if (vq)
-        vq->msix_vector = checked_vector (vp, (uint16_t) value);
+        vq->msix_vector = checked_vector (vp, (uint16_t)value);
       return;
     default:
       break;
@@ -327,11 +331,11 @@ common_write (VirtioPci *vp, unsigned off, unsigned size, uint64_t value)
   switch (off)
     {
     case VIRTIO_PCI_COMMON_Q_SIZE:
-      vq->num = (uint16_t) value;
+      vq->num = (uint16_t)value;
       return;
     case VIRTIO_PCI_COMMON_Q_ENABLE:
       if (value != 1)
-        VMM_GUEST_ERROR ("virtio", "%s: queue_enable %u ignored", vp->name, (unsigned) value);
+        VMM_GUEST_ERROR ("virtio", "%s: queue_enable %u ignored", vp->name, (unsigned)value);
       else if (!virtqueue_enable (vq))
         virtio_pci_set_needs_reset (vp);
       return;
@@ -365,7 +369,7 @@ virtio_pci_bar_read (void *opaque, uint64_t offset, unsigned size)
 {
   VirtioPci *vp = opaque;
   if (offset < VIRTIO_PCI_COMMON_SIZE)
-    return common_read (vp, (unsigned) offset, size);
+    return common_read (vp, (unsigned)offset, size);
   if (offset == VIRTIO_PCI_ISR_OFFSET)
     {
       /* Read-to-clear, and it de-asserts INTx. */
@@ -374,8 +378,9 @@ virtio_pci_bar_read (void *opaque, uint64_t offset, unsigned size)
       pci_set_irq (&vp->pci, false);
       return isr;
     }
-  if (offset >= VIRTIO_PCI_DEVICE_OFFSET && offset < VIRTIO_PCI_DEVICE_OFFSET + VIRTIO_PCI_DEVICE_MAX)
-    return device_config_read (vp, (unsigned) (offset - VIRTIO_PCI_DEVICE_OFFSET), size);
+  if (offset >= VIRTIO_PCI_DEVICE_OFFSET
+      && offset < VIRTIO_PCI_DEVICE_OFFSET + VIRTIO_PCI_DEVICE_MAX)
+    return device_config_read (vp, (unsigned)(offset - VIRTIO_PCI_DEVICE_OFFSET), size);
   return 0;
 }
 
@@ -399,28 +404,28 @@ virtio_pci_bar_write (void *opaque, uint64_t offset, uint64_t value, unsigned si
   VirtioPci *vp = opaque;
   if (offset < VIRTIO_PCI_COMMON_SIZE)
     {
-      common_write (vp, (unsigned) offset, size, value);
+      common_write (vp, (unsigned)offset, size, value);
       return;
     }
   if (offset >= VIRTIO_PCI_NOTIFY_OFFSET
-      && offset < VIRTIO_PCI_NOTIFY_OFFSET
-                      + (uint64_t) VIRTIO_PCI_NOTIFY_MULTIPLIER * vp->num_queues)
+      && offset
+             < VIRTIO_PCI_NOTIFY_OFFSET + (uint64_t)VIRTIO_PCI_NOTIFY_MULTIPLIER * vp->num_queues)
     {
-      queue_notify (vp, (unsigned) (offset - VIRTIO_PCI_NOTIFY_OFFSET)
-                            / VIRTIO_PCI_NOTIFY_MULTIPLIER);
+      queue_notify (vp,
+                    (unsigned)(offset - VIRTIO_PCI_NOTIFY_OFFSET) / VIRTIO_PCI_NOTIFY_MULTIPLIER);
       return;
     }
-  if (offset >= VIRTIO_PCI_DEVICE_OFFSET && offset < VIRTIO_PCI_DEVICE_OFFSET + VIRTIO_PCI_DEVICE_MAX)
+  if (offset >= VIRTIO_PCI_DEVICE_OFFSET
+      && offset < VIRTIO_PCI_DEVICE_OFFSET + VIRTIO_PCI_DEVICE_MAX)
     {
-      unsigned off = (unsigned) (offset - VIRTIO_PCI_DEVICE_OFFSET);
+      unsigned off = (unsigned)(offset - VIRTIO_PCI_DEVICE_OFFSET);
       if (size <= 4 && off + size <= vp->config_size && vp->ops->config_write)
-        vp->ops->config_write (vp->dev, off, size, (uint32_t) value);
+        vp->ops->config_write (vp->dev, off, size, (uint32_t)value);
       else
         VMM_GUEST_ERROR ("virtio", "%s: device config write at %#x dropped", vp->name, off);
       return;
     }
-  VMM_GUEST_ERROR ("virtio", "%s: write to BAR offset %#" G_GINT64_MODIFIER "x", vp->name,
-                   offset);
+  VMM_GUEST_ERROR ("virtio", "%s: write to BAR offset %#" G_GINT64_MODIFIER "x", vp->name, offset);
 }
 
 static const IoOps virtio_bar_ops = { virtio_pci_bar_read, virtio_pci_bar_write };
@@ -432,22 +437,22 @@ msix_read (void *opaque, uint64_t offset, unsigned size)
 {
   VirtioPci *vp = opaque;
   uint64_t v = 0;
-  if (offset < (uint64_t) vp->msix_vectors * 16 && size >= 4 && !(offset & (size - 1)))
+  if (offset < (uint64_t)vp->msix_vectors * 16 && size >= 4 && !(offset & (size - 1)))
     {
       for (unsigned i = 0; i < size; i += 4)
         {
           const VirtioMsixEntry *e = &vp->msix[(offset + i) / 16];
-          unsigned word = (unsigned) ((offset + i) % 16) / 4;
-          uint32_t w = word == 0 ? (uint32_t) e->address
-                       : word == 1 ? (uint32_t) (e->address >> 32)
+          unsigned word = (unsigned)((offset + i) % 16) / 4;
+          uint32_t w = word == 0   ? (uint32_t)e->address
+                       : word == 1 ? (uint32_t)(e->address >> 32)
                        : word == 2 ? e->data
                                    : e->control;
-          v |= (uint64_t) w << (8 * i);
+          v |= (uint64_t)w << (8 * i);
         }
       return v;
     }
   if (offset >= VIRTIO_PCI_MSIX_PBA_OFFSET && offset < VIRTIO_PCI_MSIX_PBA_OFFSET + 8)
-    return ((uint64_t) vp->msix_pending >> (8 * (offset - VIRTIO_PCI_MSIX_PBA_OFFSET)))
+    return ((uint64_t)vp->msix_pending >> (8 * (offset - VIRTIO_PCI_MSIX_PBA_OFFSET)))
            & (size == 8 ? ~0ull : (1ull << (8 * size)) - 1);
   return 0;
 }
@@ -456,7 +461,7 @@ static void
 msix_write (void *opaque, uint64_t offset, uint64_t value, unsigned size)
 {
   VirtioPci *vp = opaque;
-  if (offset >= (uint64_t) vp->msix_vectors * 16 || size < 4 || (offset & (size - 1)))
+  if (offset >= (uint64_t)vp->msix_vectors * 16 || size < 4 || (offset & (size - 1)))
     {
       VMM_GUEST_ERROR ("virtio", "%s: MSI-X write at %#" G_GINT64_MODIFIER "x size %u dropped",
                        vp->name, offset, size);
@@ -465,14 +470,14 @@ msix_write (void *opaque, uint64_t offset, uint64_t value, unsigned size)
   for (unsigned i = 0; i < size; i += 4)
     {
       VirtioMsixEntry *e = &vp->msix[(offset + i) / 16];
-      uint32_t w = (uint32_t) (value >> (8 * i));
+      uint32_t w = (uint32_t)(value >> (8 * i));
       switch (((offset + i) % 16) / 4)
         {
         case 0:
           e->address = (e->address & ~0xffffffffull) | w;
           break;
         case 1:
-          e->address = (e->address & 0xffffffffull) | (uint64_t) w << 32;
+          e->address = (e->address & 0xffffffffull) | (uint64_t)w << 32;
           break;
         case 2:
           e->data = w;
@@ -499,8 +504,8 @@ cfg_cap_window (VirtioPci *vp, unsigned *bar_off, unsigned *len)
   if (d->config[c + 4] != VIRTIO_PCI_BAR || !(*len == 1 || *len == 2 || *len == 4)
       || (*bar_off & (*len - 1)) || *bar_off >= VIRTIO_PCI_BAR_SIZE)
     {
-      VMM_GUEST_ERROR ("virtio", "%s: PCI cfg capability window bar %u off %#x len %u",
-                       vp->name, d->config[c + 4], *bar_off, *len);
+      VMM_GUEST_ERROR ("virtio", "%s: PCI cfg capability window bar %u off %#x len %u", vp->name,
+                       d->config[c + 4], *bar_off, *len);
       return false;
     }
   return true;
@@ -513,7 +518,7 @@ config_read_hook (PciDevice *d, unsigned offset, unsigned size, uint32_t value)
   unsigned data = vp->pci_cfg_cap + 16, bar_off, len;
   if (offset != data || !cfg_cap_window (vp, &bar_off, &len))
     return value;
-  return (uint32_t) virtio_pci_bar_read (vp, bar_off, len);
+  return (uint32_t)virtio_pci_bar_read (vp, bar_off, len);
 }
 
 static void
@@ -539,8 +544,7 @@ config_write_hook (PciDevice *d, unsigned offset, unsigned size, uint32_t value)
 /* ---- setup --------------------------------------------------------------- */
 
 static void
-add_vendor_cap (VirtioPci *vp, uint8_t cfg_type, uint32_t offset, uint32_t length,
-                uint8_t cap_len)
+add_vendor_cap (VirtioPci *vp, uint8_t cfg_type, uint32_t offset, uint32_t length, uint8_t cap_len)
 {
   uint8_t c = pci_add_capability (&vp->pci, PCI_CAP_ID_VNDR, cap_len);
   g_assert (c); /* fixed layout: always fits */
@@ -562,8 +566,8 @@ add_vendor_cap (VirtioPci *vp, uint8_t cfg_type, uint32_t offset, uint32_t lengt
 
 void
 virtio_pci_init (VirtioPci *vp, const char *name, uint16_t device_type, uint32_t class_code,
-                 uint64_t features, unsigned num_queues, uint16_t queue_size,
-                 unsigned config_size, GuestRam *ram, const VirtioDeviceOps *ops, void *dev)
+                 uint64_t features, unsigned num_queues, uint16_t queue_size, unsigned config_size,
+                 GuestRam *ram, const VirtioDeviceOps *ops, void *dev)
 {
   g_assert (num_queues >= 1 && num_queues <= VIRTIO_PCI_MAX_QUEUES);
   g_assert (config_size <= VIRTIO_PCI_DEVICE_MAX);
@@ -582,33 +586,32 @@ virtio_pci_init (VirtioPci *vp, const char *name, uint16_t device_type, uint32_t
     virtqueue_init (&vp->vqs[q], ram, queue_size);
 
   PciDevice *d = &vp->pci;
-  pci_device_init (d, vp->name, VIRTIO_PCI_VENDOR,
-                   (uint16_t) (VIRTIO_PCI_DEVICE_BASE + device_type), class_code, 1);
+  pci_device_init (d, vp->name, VIRTIO_PCI_VENDOR, (uint16_t)(VIRTIO_PCI_DEVICE_BASE + device_type),
+                   class_code, 1);
   pci_device_set_subsystem (d, VIRTIO_PCI_VENDOR, 0x1100);
   pci_device_set_interrupt_pin (d, 1);
   pci_device_set_bar_mem (d, VIRTIO_PCI_MSIX_BAR, VIRTIO_PCI_MSIX_BAR_SIZE, false, false,
                           &msix_bar_ops, vp);
-  pci_device_set_bar_mem (d, VIRTIO_PCI_BAR, VIRTIO_PCI_BAR_SIZE, true, false,
-                          &virtio_bar_ops, vp);
+  pci_device_set_bar_mem (d, VIRTIO_PCI_BAR, VIRTIO_PCI_BAR_SIZE, true, false, &virtio_bar_ops, vp);
   d->config_read = config_read_hook;
   d->config_write = config_write_hook;
   d->opaque = vp;
 
   vp->msix_cap = pci_add_capability (d, PCI_CAP_ID_MSIX, 12);
   g_assert (vp->msix_cap);
-  pci_set_word (d->config, vp->msix_cap + 2, (uint16_t) (vp->msix_vectors - 1));
+  pci_set_word (d->config, vp->msix_cap + 2, (uint16_t)(vp->msix_vectors - 1));
   pci_set_long (d->config, vp->msix_cap + 4, VIRTIO_PCI_MSIX_TABLE_OFFSET | VIRTIO_PCI_MSIX_BAR);
   pci_set_long (d->config, vp->msix_cap + 8, VIRTIO_PCI_MSIX_PBA_OFFSET | VIRTIO_PCI_MSIX_BAR);
   d->wmask[vp->msix_cap + 3] = (MSIX_CTRL_ENABLE | MSIX_CTRL_MASKALL) >> 8;
 
   add_vendor_cap (vp, VIRTIO_PCI_CAP_PCI_CFG, 0, 0, 20);
-  add_vendor_cap (vp, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_DEVICE_OFFSET,
-                  MAX (config_size, 4u), 16);
+  add_vendor_cap (vp, VIRTIO_PCI_CAP_DEVICE_CFG, VIRTIO_PCI_DEVICE_OFFSET, MAX (config_size, 4u),
+                  16);
   add_vendor_cap (vp, VIRTIO_PCI_CAP_ISR_CFG, VIRTIO_PCI_ISR_OFFSET, 1, 16);
   add_vendor_cap (vp, VIRTIO_PCI_CAP_NOTIFY_CFG, VIRTIO_PCI_NOTIFY_OFFSET,
                   VIRTIO_PCI_NOTIFY_MULTIPLIER * num_queues, 20);
-  add_vendor_cap (vp, VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_PCI_COMMON_OFFSET,
-                  VIRTIO_PCI_COMMON_SIZE, 16);
+  add_vendor_cap (vp, VIRTIO_PCI_CAP_COMMON_CFG, VIRTIO_PCI_COMMON_OFFSET, VIRTIO_PCI_COMMON_SIZE,
+                  16);
 
   virtio_pci_reset (vp);
 }

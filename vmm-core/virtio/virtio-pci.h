@@ -34,7 +34,8 @@
 #define VIRTIO_PCI_BAR_SIZE 0x4000
 #define VIRTIO_PCI_MSIX_BAR_SIZE 0x1000
 
-enum {
+enum
+{
   VIRTIO_PCI_COMMON_OFFSET = 0x0000,
   VIRTIO_PCI_ISR_OFFSET = 0x1000,
   VIRTIO_PCI_DEVICE_OFFSET = 0x2000,
@@ -47,7 +48,8 @@ enum {
 
 typedef struct VirtioPci VirtioPci;
 
-typedef struct VirtioDeviceOps {
+typedef struct VirtioDeviceOps
+{
   /* Device config space (offset < config_size, access of 1/2/4 bytes
    * inside it). write may be NULL (read-only config). */
   uint32_t (*config_read) (void *dev, unsigned offset, unsigned size);
@@ -58,13 +60,15 @@ typedef struct VirtioDeviceOps {
   void (*reset) (void *dev);
 } VirtioDeviceOps;
 
-typedef struct VirtioMsixEntry {
+typedef struct VirtioMsixEntry
+{
   uint64_t address;
   uint32_t data;
   uint32_t control; /* bit 0: masked */
 } VirtioMsixEntry;
 
-struct VirtioPci {
+struct VirtioPci
+{
   PciDevice pci;
   GuestRam *ram;
   char *name; /* also the snapshot section name */
@@ -91,10 +95,9 @@ struct VirtioPci {
 /* Sets up config space, capabilities and BARs. features must include the
  * device's own bits; VERSION_1, INDIRECT_DESC and RING_EVENT_IDX are added.
  * num_queues <= VIRTIO_PCI_MAX_QUEUES, config_size <= VIRTIO_PCI_DEVICE_MAX. */
-void virtio_pci_init (VirtioPci *vp, const char *name, uint16_t device_type,
-                      uint32_t class_code, uint64_t features, unsigned num_queues,
-                      uint16_t queue_size, unsigned config_size, GuestRam *ram,
-                      const VirtioDeviceOps *ops, void *dev);
+void virtio_pci_init (VirtioPci *vp, const char *name, uint16_t device_type, uint32_t class_code,
+                      uint64_t features, unsigned num_queues, uint16_t queue_size,
+                      unsigned config_size, GuestRam *ram, const VirtioDeviceOps *ops, void *dev);
 void virtio_pci_destroy (VirtioPci *vp);
 
 /* Device reset (status 0 written, or machine reset): queues, features,
@@ -110,8 +113,7 @@ virtio_pci_has_feature (const VirtioPci *vp, unsigned bit)
 static inline bool
 virtio_pci_driver_ok (const VirtioPci *vp)
 {
-  return (vp->status & VIRTIO_STATUS_DRIVER_OK)
-         && !(vp->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+  return (vp->status & VIRTIO_STATUS_DRIVER_OK) && !(vp->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
 }
 
 /* After pushing used entries on vq: interrupt the driver unless it

@@ -16,7 +16,7 @@ fill_random (uint8_t *buf, size_t len)
       if (n <= 0)
         return false;
       buf += n;
-      len -= (size_t) n;
+      len -= (size_t)n;
     }
   return true;
 }
@@ -32,7 +32,7 @@ rng_queue_notify (void *dev, unsigned q)
     {
       while (virtio_pci_pop (&rng->vp, vq, e))
         {
-          uint64_t left = MIN (e->in_len, (uint64_t) VIRTIO_RNG_MAX_REQUEST), written = 0;
+          uint64_t left = MIN (e->in_len, (uint64_t)VIRTIO_RNG_MAX_REQUEST), written = 0;
           for (unsigned k = 0; k < e->in_num && left; k++)
             {
               size_t n = MIN (e->iov[e->out_num + k].iov_len, left);
@@ -42,7 +42,7 @@ rng_queue_notify (void *dev, unsigned q)
               left -= n;
             }
           rng->bytes_served += written;
-          virtqueue_push (vq, e, (uint32_t) written);
+          virtqueue_push (vq, e, (uint32_t)written);
           done++;
         }
     }

@@ -13,7 +13,8 @@
 #define VIRTIO_RNG_QUEUE_SIZE 64
 #define VIRTIO_RNG_MAX_REQUEST 4096
 
-typedef struct VirtioRng {
+typedef struct VirtioRng
+{
   VirtioPci vp;
   VirtqElement *elem;
   guint64 bytes_served;

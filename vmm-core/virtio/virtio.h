@@ -5,7 +5,8 @@
 #include <stdint.h>
 
 /* Device status bits (virtio 1.1, 2.1). */
-enum {
+enum
+{
   VIRTIO_STATUS_ACKNOWLEDGE = 1,
   VIRTIO_STATUS_DRIVER = 2,
   VIRTIO_STATUS_DRIVER_OK = 4,
@@ -15,7 +16,8 @@ enum {
 };
 
 /* Transport-level feature bits. */
-enum {
+enum
+{
   VIRTIO_F_INDIRECT_DESC = 28,
   VIRTIO_F_RING_EVENT_IDX = 29,
   VIRTIO_F_VERSION_1 = 32,
@@ -24,7 +26,8 @@ enum {
 #define VIRTIO_FEATURE(bit) (1ull << (bit))
 
 /* Device types (PCI device ID = 0x1040 + type). */
-enum {
+enum
+{
   VIRTIO_ID_NET = 1,
   VIRTIO_ID_BLOCK = 2,
   VIRTIO_ID_CONSOLE = 3,
@@ -36,25 +39,29 @@ enum {
 #define VIRTIO_MSI_NO_VECTOR 0xffff
 
 /* ISR status bits (INTx mode). */
-enum {
+enum
+{
   VIRTIO_ISR_QUEUE = 1,
   VIRTIO_ISR_CONFIG = 2,
 };
 
 /* Split ring descriptor flags. */
-enum {
+enum
+{
   VIRTQ_DESC_F_NEXT = 1,
   VIRTQ_DESC_F_WRITE = 2,
   VIRTQ_DESC_F_INDIRECT = 4,
 };
 
-enum {
+enum
+{
   VIRTQ_AVAIL_F_NO_INTERRUPT = 1,
   VIRTQ_USED_F_NO_NOTIFY = 1,
 };
 
 /* Vendor capability cfg_type values (virtio 1.1, 4.1.4). */
-enum {
+enum
+{
   VIRTIO_PCI_CAP_COMMON_CFG = 1,
   VIRTIO_PCI_CAP_NOTIFY_CFG = 2,
   VIRTIO_PCI_CAP_ISR_CFG = 3,
@@ -63,7 +70,8 @@ enum {
 };
 
 /* Common configuration structure offsets (virtio 1.1, 4.1.4.3). */
-enum {
+enum
+{
   VIRTIO_PCI_COMMON_DFSELECT = 0x00,
   VIRTIO_PCI_COMMON_DF = 0x04,
   VIRTIO_PCI_COMMON_GFSELECT = 0x08,

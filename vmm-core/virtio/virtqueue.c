@@ -5,7 +5,8 @@
 #include "vmm-core/virtio/virtio.h"
 #include "vmm-core/virtio/virtqueue.h"
 
-typedef struct {
+typedef struct
+{
   uint64_t addr;
   uint32_t len;
   uint16_t flags;
@@ -45,8 +46,10 @@ map_ring (VirtQueue *vq, uint64_t gpa, uint64_t len, uint64_t align, uint8_t **o
   *out = guest_ram_ptr (vq->ram, gpa, len);
   if (!*out)
     {
-      VMM_GUEST_ERROR ("virtio", "%s ring [%#" G_GINT64_MODIFIER "x, +%#" G_GINT64_MODIFIER
-                       "x) outside guest RAM", what, gpa, len);
+      VMM_GUEST_ERROR ("virtio",
+                       "%s ring [%#" G_GINT64_MODIFIER "x, +%#" G_GINT64_MODIFIER
+                       "x) outside guest RAM",
+                       what, gpa, len);
       return false;
     }
   return true;
@@ -58,8 +61,7 @@ virtqueue_enable (VirtQueue *vq)
   uint32_t n = vq->num;
   if (n == 0 || n > vq->max_size || (n & (n - 1)))
     {
-      VMM_GUEST_ERROR ("virtio", "queue size %u invalid (max %u, power of two)", n,
-                       vq->max_size);
+      VMM_GUEST_ERROR ("virtio", "queue size %u invalid (max %u, power of two)", n, vq->max_size);
       return false;
     }
   /* The event words (used_event / avail_event) trail each ring. */
@@ -77,25 +79,25 @@ virtqueue_enable (VirtQueue *vq)
 static inline uint16_t
 load_u16_acquire (const uint8_t *p)
 {
-  return GUINT16_FROM_LE (__atomic_load_n ((const uint16_t *) p, __ATOMIC_ACQUIRE));
+  return GUINT16_FROM_LE (__atomic_load_n ((const uint16_t *)p, __ATOMIC_ACQUIRE));
 }
 
 static inline uint16_t
 load_u16 (const uint8_t *p)
 {
-  return GUINT16_FROM_LE (__atomic_load_n ((const uint16_t *) p, __ATOMIC_RELAXED));
+  return GUINT16_FROM_LE (__atomic_load_n ((const uint16_t *)p, __ATOMIC_RELAXED));
 }
 
 static inline void
 store_u16_release (uint8_t *p, uint16_t v)
 {
-  __atomic_store_n ((uint16_t *) p, GUINT16_TO_LE (v), __ATOMIC_RELEASE);
+  __atomic_store_n ((uint16_t *)p, GUINT16_TO_LE (v), __ATOMIC_RELEASE);
 }
 
 static inline void
 store_u16 (uint8_t *p, uint16_t v)
 {
-  __atomic_store_n ((uint16_t *) p, GUINT16_TO_LE (v), __ATOMIC_RELAXED);
+  __atomic_store_n ((uint16_t *)p, GUINT16_TO_LE (v), __ATOMIC_RELAXED);
 }
 
 /* One snapshot of a descriptor: later checks use this copy only. */
@@ -103,7 +105,7 @@ static VirtqDesc
 read_desc (const uint8_t *table, unsigned i)
 {
   uint8_t raw[16];
-  memcpy (raw, table + 16 * (size_t) i, 16);
+  memcpy (raw, table + 16 * (size_t)i, 16);
   VirtqDesc d;
   uint64_t a;
   uint32_t l;
@@ -133,13 +135,13 @@ virtqueue_pop (VirtQueue *vq, VirtqElement *elem)
   if (!vq->enabled || vq->broken)
     return VIRTQ_POP_EMPTY;
   uint16_t avail_idx = load_u16_acquire (vq->avail + 2);
-  uint16_t pending = (uint16_t) (avail_idx - vq->last_avail_idx);
+  uint16_t pending = (uint16_t)(avail_idx - vq->last_avail_idx);
   if (pending == 0)
     return VIRTQ_POP_EMPTY;
   if (pending > vq->num)
     return broken (vq, "avail idx ran ahead by", pending);
 
-  uint16_t head = load_u16 (vq->avail + 4 + 2 * (size_t) (vq->last_avail_idx % vq->num));
+  uint16_t head = load_u16 (vq->avail + 4 + 2 * (size_t)(vq->last_avail_idx % vq->num));
   if (head >= vq->num)
     return broken (vq, "head index", head);
 
@@ -214,9 +216,9 @@ virtqueue_push (VirtQueue *vq, const VirtqElement *elem, uint32_t len)
   if (!vq->enabled)
     return;
   if (len > elem->in_len)
-    len = (uint32_t) elem->in_len;
-  uint8_t *slot = vq->used + 4 + 8 * (size_t) (vq->used_idx % vq->num);
-  uint32_t id = GUINT32_TO_LE ((uint32_t) elem->head), le_len = GUINT32_TO_LE (len);
+    len = (uint32_t)elem->in_len;
+  uint8_t *slot = vq->used + 4 + 8 * (size_t)(vq->used_idx % vq->num);
+  uint32_t id = GUINT32_TO_LE ((uint32_t)elem->head), le_len = GUINT32_TO_LE (len);
   memcpy (slot, &id, 4);
   memcpy (slot + 4, &le_len, 4);
   vq->used_idx++;
@@ -228,7 +230,7 @@ virtqueue_push (VirtQueue *vq, const VirtqElement *elem, uint32_t len)
 static inline bool
 need_event (uint16_t event, uint16_t new_idx, uint16_t old)
 {
-  return (uint16_t) (new_idx - event - 1) < (uint16_t) (new_idx - old);
+  return (uint16_t)(new_idx - event - 1) < (uint16_t)(new_idx - old);
 }
 
 bool
@@ -241,7 +243,7 @@ virtqueue_should_notify (VirtQueue *vq)
   __atomic_thread_fence (__ATOMIC_SEQ_CST);
   if (!vq->event_idx)
     return !(load_u16 (vq->avail) & VIRTQ_AVAIL_F_NO_INTERRUPT);
-  uint16_t used_event = load_u16 (vq->avail + 4 + 2 * (size_t) vq->num);
+  uint16_t used_event = load_u16 (vq->avail + 4 + 2 * (size_t)vq->num);
   bool valid = vq->signalled_used_valid;
   uint16_t old = vq->signalled_used;
   vq->signalled_used_valid = true;
@@ -255,7 +257,7 @@ virtqueue_idle_recheck (VirtQueue *vq)
   if (!vq->enabled || vq->broken)
     return false;
   if (vq->event_idx)
-    store_u16 (vq->used + 4 + 8 * (size_t) vq->num, vq->last_avail_idx);
+    store_u16 (vq->used + 4 + 8 * (size_t)vq->num, vq->last_avail_idx);
   /* Publish avail_event before looking at avail idx again (the driver does
    * the mirror image: write idx, fence, read avail_event). */
   __atomic_thread_fence (__ATOMIC_SEQ_CST);
@@ -274,7 +276,7 @@ virtq_iov_to_buf (const struct iovec *iov, unsigned n, size_t offset, void *buf,
           continue;
         }
       size_t chunk = MIN (iov[k].iov_len - offset, len - done);
-      memcpy ((uint8_t *) buf + done, (uint8_t *) iov[k].iov_base + offset, chunk);
+      memcpy ((uint8_t *)buf + done, (uint8_t *)iov[k].iov_base + offset, chunk);
       done += chunk;
       offset = 0;
     }
@@ -282,8 +284,7 @@ virtq_iov_to_buf (const struct iovec *iov, unsigned n, size_t offset, void *buf,
 }
 
 size_t
-virtq_iov_from_buf (const struct iovec *iov, unsigned n, size_t offset, const void *buf,
-                    size_t len)
+virtq_iov_from_buf (const struct iovec *iov, unsigned n, size_t offset, const void *buf, size_t len)
 {
   size_t done = 0;
   for (unsigned k = 0; k < n && done < len; k++)
@@ -294,7 +295,7 @@ virtq_iov_from_buf (const struct iovec *iov, unsigned n, size_t offset, const vo
           continue;
         }
       size_t chunk = MIN (iov[k].iov_len - offset, len - done);
-      memcpy ((uint8_t *) iov[k].iov_base + offset, (const uint8_t *) buf + done, chunk);
+      memcpy ((uint8_t *)iov[k].iov_base + offset, (const uint8_t *)buf + done, chunk);
       done += chunk;
       offset = 0;
     }

@@ -24,12 +24,13 @@
 /* Segments in one chain (direct plus indirect); caps per-request work. */
 #define VIRTQ_MAX_SEGS 1024
 
-typedef struct VirtQueue {
+typedef struct VirtQueue
+{
   GuestRam *ram;
   uint16_t max_size; /* what the device offers */
   uint16_t num;      /* what the driver chose (queue_size) */
   bool enabled;
-  bool broken; /* a bad chain was seen; nothing more until reset */
+  bool broken;              /* a bad chain was seen; nothing more until reset */
   bool event_idx, indirect; /* negotiated */
   uint16_t msix_vector;
   uint64_t desc_addr, avail_addr, used_addr;
@@ -44,14 +45,16 @@ typedef struct VirtQueue {
 
 /* One popped chain: out (device-readable) segments first, then in
  * (device-writable) ones, as the spec requires them ordered. */
-typedef struct VirtqElement {
+typedef struct VirtqElement
+{
   uint16_t head;
   unsigned out_num, in_num;
   uint64_t out_len, in_len;
   struct iovec iov[VIRTQ_MAX_SEGS]; /* [0, out_num) out, then in_num in */
 } VirtqElement;
 
-typedef enum {
+typedef enum
+{
   VIRTQ_POP_EMPTY,
   VIRTQ_POP_OK,
   VIRTQ_POP_BROKEN,
@@ -78,8 +81,7 @@ bool virtqueue_should_notify (VirtQueue *vq);
 bool virtqueue_idle_recheck (VirtQueue *vq);
 
 /* Copy helpers over an element's in / out segments. Return bytes copied. */
-size_t virtq_iov_to_buf (const struct iovec *iov, unsigned n, size_t offset, void *buf,
-                         size_t len);
+size_t virtq_iov_to_buf (const struct iovec *iov, unsigned n, size_t offset, void *buf, size_t len);
 size_t virtq_iov_from_buf (const struct iovec *iov, unsigned n, size_t offset, const void *buf,
                            size_t len);
 
