@@ -55,6 +55,8 @@ update_tab (VireoVm *vm, GParamSpec *pspec, AdwTabPage *page)
   adw_tab_page_set_loading (page, g_strcmp0 (state, "shutting-down") == 0);
 }
 
+static void on_selection_changed (VireoWindow *self);
+
 AdwTabPage *
 _vireo_window_open_console (VireoWindow *self, VireoVm *vm)
 {
@@ -76,9 +78,21 @@ _vireo_window_open_console (VireoWindow *self, VireoVm *vm)
     }
   child = adw_tab_page_get_child (page);
   if (session && fb)
-    vireo_console_page_attach (VIREO_CONSOLE_PAGE (child), fb,
-                               vireo_vm_session_get_proxy (session));
+    {
+      VireoDBusVM1 *proxy = vireo_vm_session_get_proxy (session);
+      const char *engine = vireo_dbus_vm1_get_engine (proxy);
+      const char *why = vireo_dbus_vm1_get_engine_reason (proxy);
+      g_autofree char *tip = NULL;
+
+      vireo_console_page_attach (VIREO_CONSOLE_PAGE (child), fb, proxy);
+      /* Which engine runs the VM, and why (DESIGN.md: the app says so). */
+      tip = g_strdup_printf (_("Engine: %s — %s"),
+                             g_strcmp0 (engine, "kvm") == 0 ? _("KVM") : _("Software CPU"),
+                             why && *why ? why : _("no reason given"));
+      adw_tab_page_set_tooltip (page, tip);
+    }
   adw_tab_view_set_selected_page (self->tab_view, page);
+  on_selection_changed (self);
   return page;
 }
 
@@ -131,8 +145,14 @@ static void
 on_selection_changed (VireoWindow *self)
 {
   VireoVm *vm = _vireo_window_get_current_vm (self);
+  AdwTabPage *page = adw_tab_view_get_selected_page (self->tab_view);
+  const char *tip = page && page != self->library_page ? adw_tab_page_get_tooltip (page) : NULL;
+  g_autofree char *subtitle = NULL;
 
-  adw_window_title_set_subtitle (self->window_title, vm ? vireo_vm_get_name (vm) : NULL);
+  if (vm)
+    subtitle = tip ? g_strdup_printf ("%s · %s", vireo_vm_get_name (vm), tip)
+                   : g_strdup (vireo_vm_get_name (vm));
+  adw_window_title_set_subtitle (self->window_title, subtitle);
   _vireo_window_actions_update (self);
 }
 
