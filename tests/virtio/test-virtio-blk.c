@@ -535,6 +535,90 @@ test_save_load (Fx *fx, gconstpointer data)
   g_assert_nonnull (err2);
 }
 
+/* The guest driver on its own thread, as a second vCPU would be: it
+ * publishes requests and reaps completions with only atomic ring-index
+ * accesses, while the "vCPU" thread keeps notifying under the device lock.
+ * Every completion must carry its data (the used idx is published after the
+ * data and the used entry), in order, with no request lost or duplicated. */
+typedef struct {
+  Fx *fx;
+  GMutex lock;
+  gint done;
+} ConcurrentCtx;
+
+static gpointer
+device_thread (gpointer data)
+{
+  ConcurrentCtx *c = data;
+  while (!g_atomic_int_get (&c->done))
+    {
+      g_mutex_lock (&c->lock);
+      vt_kick (&c->fx->q);
+      g_mutex_unlock (&c->lock);
+    }
+  return NULL;
+}
+
+static void
+test_concurrent_driver (Fx *fx, gconstpointer data)
+{
+  g_assert_true (vt_negotiate (&fx->dev, VIRTIO_FEATURE (VIRTIO_F_VERSION_1)));
+  g_assert_true (vt_queue_setup (&fx->q, &fx->dev, 0, 64, FX_RING, 0xffff));
+  vt_driver_ok (&fx->dev);
+  VtQueue *q = &fx->q;
+  uint16_t *avail_idx = (uint16_t *) fx_ram (fx, q->avail + 2, 2);
+  uint16_t *used_idx = (uint16_t *) fx_ram (fx, q->used + 2, 2);
+  const unsigned slots = 16, total = 5000;
+  for (unsigned s = 0; s < slots; s++)
+    {
+      uint64_t hdr = FX_HDR + 0x100 * s, buf = FX_DATA + 0x100 * s;
+      uint8_t *h = fx_ram (fx, hdr, 16);
+      memset (h, 0, 16);
+      h[0] = VIRTIO_BLK_T_GET_ID;
+      vt_desc_write (q, (uint16_t) (3 * s), hdr, 16, VIRTQ_DESC_F_NEXT, (uint16_t) (3 * s + 1));
+      vt_desc_write (q, (uint16_t) (3 * s + 1), buf, 20, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE,
+                     (uint16_t) (3 * s + 2));
+      vt_desc_write (q, (uint16_t) (3 * s + 2), hdr + 16, 1, VIRTQ_DESC_F_WRITE, 0);
+    }
+
+  ConcurrentCtx c = { fx, { 0 }, 0 };
+  g_mutex_init (&c.lock);
+  GThread *t = g_thread_new ("device", device_thread, &c);
+  unsigned submitted = 0, completed = 0;
+  uint16_t avail = 0, used = 0;
+  while (completed < total)
+    {
+      while (submitted < total && submitted - completed < slots)
+        {
+          unsigned s = submitted % slots;
+          memset (fx_ram (fx, FX_DATA + 0x100 * s, 20), 0, 20);
+          *fx_ram (fx, FX_HDR + 0x100 * s + 16, 1) = 0xee;
+          uint16_t head = GUINT16_TO_LE ((uint16_t) (3 * s));
+          memcpy (fx_ram (fx, q->avail + 4 + 2ull * (avail % q->size), 2), &head, 2);
+          avail++;
+          __atomic_store_n (avail_idx, GUINT16_TO_LE (avail), __ATOMIC_RELEASE);
+          submitted++;
+        }
+      uint16_t now = GUINT16_FROM_LE (__atomic_load_n (used_idx, __ATOMIC_ACQUIRE));
+      for (; used != now; used++, completed++)
+        {
+          unsigned s = completed % slots;
+          uint32_t entry[2];
+          memcpy (entry, fx_ram (fx, q->used + 4 + 8ull * (used % q->size), 8), 8);
+          g_assert_cmpuint (GUINT32_FROM_LE (entry[0]), ==, 3 * s);
+          g_assert_cmpuint (GUINT32_FROM_LE (entry[1]), ==, 21);
+          g_assert_cmpuint (*fx_ram (fx, FX_HDR + 0x100 * s + 16, 1), ==, VIRTIO_BLK_S_OK);
+          g_assert_cmpmem (fx_ram (fx, FX_DATA + 0x100 * s, 20), 20, "serial-0123456789abc",
+                           20);
+        }
+    }
+  g_atomic_int_set (&c.done, 1);
+  g_thread_join (t);
+  g_mutex_clear (&c.lock);
+  g_assert_false (fx_needs_reset (fx));
+  g_assert_cmpuint (fx->blk->requests, ==, total);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -551,6 +635,7 @@ main (int argc, char **argv)
   ADD ("event-idx", test_event_idx);
   ADD ("reset-mid-operation", test_reset_mid_operation);
   ADD ("save-load", test_save_load);
+  ADD ("concurrent-driver", test_concurrent_driver);
   g_test_add_func ("/virtio-blk/read-only", test_read_only);
   return g_test_run ();
 }
