@@ -99,7 +99,7 @@ test_round_trip (Fixture *f, gconstpointer data)
       /* Scribble over RAM, then load it back. */
       fill_random (&f->ram, 99 + m);
       memset (f->ram.host + 4096, 0x5a, 4096); /* was zero or not: must be restored */
-      g_assert_true (state_file_load_ram (sf, &f->ram, methods[m], &error));
+      g_assert_true (state_file_load_ram (sf, &f->ram, methods[m], true, &error));
       g_assert_no_error (error);
       g_assert_true (memcmp (f->ram.host, saved, RAM_SIZE) == 0);
       state_file_close (sf);
@@ -121,7 +121,7 @@ test_sparse (Fixture *f, gconstpointer data)
   fill_random (&f->ram, 5);
   StateFile *sf = state_file_open (f->path, &error);
   g_assert_nonnull (sf);
-  g_assert_true (state_file_load_ram (sf, &f->ram, STATE_LOAD_PREAD, &error));
+  g_assert_true (state_file_load_ram (sf, &f->ram, STATE_LOAD_PREAD, true, &error));
   g_assert_cmpuint (f->ram.host[RAM_SIZE / 2], ==, 1);
   for (uint64_t i = 0; i < RAM_SIZE; i++)
     if (i != RAM_SIZE / 2 && f->ram.host[i])
@@ -147,7 +147,7 @@ expect_refused (Fixture *f, void (*damage) (const char *path), const char *what)
   if (sf)
     {
       g_assert_no_error (error);
-      g_assert_false (state_file_load_ram (sf, &f->ram, STATE_LOAD_MMAP, &error));
+      g_assert_false (state_file_load_ram (sf, &f->ram, STATE_LOAD_MMAP, true, &error));
       state_file_close (sf);
     }
   g_assert_nonnull (error);
@@ -250,7 +250,7 @@ test_foreign_machine (Fixture *f, gconstpointer data)
   GuestRam other;
   g_assert_true (guest_ram_init (&other, RAM_SIZE * 2, &error));
   memset (other.host, 0x77, other.size);
-  g_assert_false (state_file_load_ram (sf, &other, STATE_LOAD_PREAD, &error));
+  g_assert_false (state_file_load_ram (sf, &other, STATE_LOAD_PREAD, true, &error));
   g_assert_nonnull (error);
   for (uint64_t i = 0; i < other.size; i += 4096)
     g_assert_cmpuint (other.host[i], ==, 0x77);

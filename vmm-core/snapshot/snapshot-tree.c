@@ -376,14 +376,18 @@ char *
 snapshot_tree_state_path (SnapshotTree *t, const char *id)
 {
   g_autofree char *base = g_strdup_printf ("%s.state", id);
-  return g_build_filename (t->vm_dir, SNAP_DIR, base, NULL);
+  g_autofree char *dir = g_build_filename (t->vm_dir, SNAP_DIR, NULL);
+  g_mkdir_with_parents (dir, 0755); /* the caller writes there next */
+  return g_build_filename (dir, base, NULL);
 }
 
 char *
 snapshot_tree_thumbnail_path (SnapshotTree *t, const char *id)
 {
   g_autofree char *base = g_strdup_printf ("%s.png", id);
-  return g_build_filename (t->vm_dir, SNAP_DIR, base, NULL);
+  g_autofree char *dir = g_build_filename (t->vm_dir, SNAP_DIR, NULL);
+  g_mkdir_with_parents (dir, 0755); /* the caller writes there next */
+  return g_build_filename (dir, base, NULL);
 }
 
 /* ---- disk helpers ---- */

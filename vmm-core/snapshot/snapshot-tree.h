@@ -59,7 +59,7 @@ char **snapshot_tree_children (SnapshotTree *t, const char *id);
 char *snapshot_tree_path (SnapshotTree *t, const char *rel);
 
 /* A fresh node id, and where its state file / thumbnail go (absolute paths):
- * the caller writes them before snapshot_tree_take. */
+ * the caller writes them before snapshot_tree_take (snapshots/ is created). */
 char *snapshot_tree_new_id (SnapshotTree *t);
 char *snapshot_tree_state_path (SnapshotTree *t, const char *id);
 char *snapshot_tree_thumbnail_path (SnapshotTree *t, const char *id);

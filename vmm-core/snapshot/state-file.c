@@ -592,7 +592,8 @@ copy_extent (StateFile *sf, GuestRam *ram, const uint8_t *map, uint64_t off, uin
 }
 
 bool
-state_file_load_ram (StateFile *sf, GuestRam *ram, StateLoadMethod method, GError **error)
+state_file_load_ram (StateFile *sf, GuestRam *ram, StateLoadMethod method, bool verify,
+                     GError **error)
 {
   uint64_t size = sf->info.ram_size;
   uint8_t *map = NULL;
@@ -600,7 +601,7 @@ state_file_load_ram (StateFile *sf, GuestRam *ram, StateLoadMethod method, GErro
 
   if (!state_file_check_machine (sf, ram->size, ram->low_size, ram->high_size,
                                  sf->info.cpus, error)
-      || !state_file_verify_ram (sf, error))
+      || (verify && !state_file_verify_ram (sf, error)))
     return false;
   if (method == STATE_LOAD_MMAP)
     {

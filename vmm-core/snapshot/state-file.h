@@ -75,9 +75,11 @@ bool state_file_check_machine (StateFile *sf, uint64_t ram_size, uint64_t low_si
 /* Hashes every RAM chunk in the file against the table. */
 bool state_file_verify_ram (StateFile *sf, GError **error);
 
-/* Verifies the RAM image (state_file_verify_ram), then copies it into ram;
- * on failure ram is untouched. ram must match the file's layout. */
-bool state_file_load_ram (StateFile *sf, GuestRam *ram, StateLoadMethod method,
+/* Copies the RAM image into ram (which must match the file's layout). With
+ * verify, state_file_verify_ram runs first and a mismatch leaves ram
+ * untouched; pass false only when the caller verified it already (e.g.
+ * before pausing the VM, to keep the pause short). */
+bool state_file_load_ram (StateFile *sf, GuestRam *ram, StateLoadMethod method, bool verify,
                           GError **error);
 
 /* The 64-bit hash used for RAM chunks (exposed for tests). */
