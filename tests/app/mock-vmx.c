@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -443,6 +444,10 @@ main (int argc, char **argv)
       return 1;
     }
 
+  /* Tests set a lifetime so a helper left behind by a failed test ends. */
+  if (g_getenv ("VIREO_MOCK_LIFETIME") && atoi (g_getenv ("VIREO_MOCK_LIFETIME")) > 0)
+    g_timeout_add_seconds ((guint) atoi (g_getenv ("VIREO_MOCK_LIFETIME")),
+                           (GSourceFunc) (void (*) (void)) g_main_loop_quit, m.loop);
   g_main_loop_run (m.loop);
 
   vireo_dbus_transport_free (transport);

@@ -473,6 +473,7 @@ main (int argc, char **argv)
 
   /* Before anything asks GLib for the runtime dir: sockets go here. */
   g_setenv ("XDG_RUNTIME_DIR", runtime, TRUE);
+  g_setenv ("VIREO_MOCK_LIFETIME", "120", TRUE);
   g_test_init (&argc, &argv, NULL);
   signal (SIGPIPE, SIG_IGN);
   g_test_add ("/app/dbus/state-machine", Fixture, NULL, setup, test_state_machine, teardown);

@@ -36,7 +36,7 @@ export GDK_BACKEND=x11 GTK_A11Y=none GSETTINGS_BACKEND=memory LANGUAGE=C LC_ALL=
 export XDG_DATA_HOME=$tmp/data XDG_RUNTIME_DIR=$tmp/run
 export GSETTINGS_SCHEMA_DIR=$build/resources
 export VIREO_DEMO_GUEST_DIR=$tmp/demo VIREO_VMX=$build/tests/app/mock-vmx
-export VIREO_MOCK_KEY_LOG=$tmp/keys.log
+export VIREO_MOCK_KEY_LOG=$tmp/keys.log VIREO_MOCK_LIFETIME=180
 
 fail() { echo "FAIL: $*"; cat "$tmp/app.log"; exit 1; }
 act() { # act OBJECT-PATH ACTION

@@ -85,6 +85,7 @@ setup (Fixture *f, gconstpointer data)
   f->env = g_environ_setenv (f->env, "XDG_DATA_HOME", data_home, TRUE);
   f->env = g_environ_setenv (f->env, "XDG_RUNTIME_DIR", runtime, TRUE);
   f->env = g_environ_setenv (f->env, "VIREO_VMX", mock, TRUE);
+  f->env = g_environ_setenv (f->env, "VIREO_MOCK_LIFETIME", "120", TRUE);
   f->env = g_environ_setenv (f->env, "LANGUAGE", "C", TRUE);
   f->env = g_environ_setenv (f->env, "LC_ALL", "C", TRUE);
   f->run = g_build_filename (builddir (), "app", "vireo-run", NULL);
