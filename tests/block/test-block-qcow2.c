@@ -64,6 +64,12 @@ stress (guint32 cluster, guint64 size, int ops, guint32 seed)
   GError *error = NULL;
   BlockDev *bs = create_and_open (path, size, cluster, NULL, NULL);
 
+  if (cluster == 512)
+    {
+      /* 12 MiB of data: more than the first refcount table covers. */
+      BtOp fill = { BT_WRITE, 1 << 20, 12 << 20, 0x7e, FALSE };
+      bt_apply (bs, model, &fill);
+    }
   for (int i = 0; i < ops; i++)
     {
       BtOp op = bt_random_op (r, size, cluster, TRUE);
@@ -80,6 +86,17 @@ stress (guint32 cluster, guint64 size, int ops, guint32 seed)
   g_assert_no_error (error);
   bt_assert_matches (bs, model, size);
   block_close (bs);
+  if (cluster == 512)
+    {
+      /* The refcount table moved (it grew): header bytes 48..55. */
+      g_autofree char *file = NULL;
+      gsize len;
+      guint64 reftable = 0;
+      g_assert_true (g_file_get_contents (path, &file, &len, NULL));
+      for (int i = 0; i < 8; i++)
+        reftable = (reftable << 8) | (guint8) file[48 + i];
+      g_assert_cmpuint (reftable, >, 512 * 8);
+    }
   g_rand_free (r);
   bt_rm_rf (dir);
 }
@@ -232,6 +249,51 @@ test_read_only_and_range (void)
   bt_rm_rf (dir);
 }
 
+typedef struct {
+  BlockDev *bs;
+  guint8 *model;
+  guint64 base, span;
+  guint32 seed;
+} Worker;
+
+/* One thread per half of the disk, as virtio-blk's I/O thread and the
+ * snapshot code may call at once: each call is atomic under the lock. */
+static gpointer
+worker (gpointer data)
+{
+  Worker *w = data;
+  GRand *r = g_rand_new_with_seed (w->seed);
+  GError *error = NULL;
+  for (int i = 0; i < 1500; i++)
+    {
+      BtOp op = bt_random_op (r, w->span, 4096, FALSE);
+      op.offset += w->base;
+      bt_apply (w->bs, w->model, &op);
+      if (i % 100 == 0)
+        g_assert_true (block_flush (w->bs, &error));
+    }
+  g_rand_free (r);
+  return NULL;
+}
+
+static void
+test_threads (void)
+{
+  g_autofree char *dir = bt_tmpdir ();
+  g_autofree char *path = g_build_filename (dir, "t.qcow2", NULL);
+  const guint64 size = 16 << 20;
+  g_autofree guint8 *model = g_malloc0 (size);
+  BlockDev *bs = create_and_open (path, size, 4096, NULL, NULL);
+  Worker w[2] = { { bs, model, 0, size / 2, 11 }, { bs, model, size / 2, size / 2, 12 } };
+  GThread *t0 = g_thread_new ("blk0", worker, &w[0]);
+  GThread *t1 = g_thread_new ("blk1", worker, &w[1]);
+  g_thread_join (t0);
+  g_thread_join (t1);
+  bt_assert_matches (bs, model, size);
+  block_close (bs);
+  bt_rm_rf (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -243,5 +305,6 @@ main (int argc, char **argv)
   g_test_add_func ("/block/qcow2/zero-discard", test_zero_and_discard);
   g_test_add_func ("/block/qcow2/backing-chain", test_backing_chain);
   g_test_add_func ("/block/qcow2/read-only-range", test_read_only_and_range);
+  g_test_add_func ("/block/qcow2/threads", test_threads);
   return g_test_run ();
 }
