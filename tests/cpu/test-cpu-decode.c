@@ -67,7 +67,8 @@ check_binary (const char *path, unsigned max_insns)
 static void
 test_objdump_corpus (void)
 {
-  if (!g_find_program_in_path ("objdump"))
+  g_autofree char *objdump = g_find_program_in_path ("objdump");
+  if (!objdump)
     {
       g_test_skip ("objdump (binutils) is not installed");
       return;

@@ -342,8 +342,8 @@ seg_lin (SoftCpu *c, unsigned seg, uint64_t off, unsigned size, AccessKind kind)
   if (G_LIKELY (c->mode64))
     {
       uint64_t lin = off + (seg >= CPU_SEG_FS ? c->st.seg[seg].base : 0);
-      if (G_LIKELY ((uint64_t) (((int64_t) lin << 16) >> 16) == lin
-                    && (uint64_t) (((int64_t) (lin + size - 1) << 16) >> 16) == lin + size - 1))
+      if (G_LIKELY ((uint64_t) ((int64_t) (lin << 16) >> 16) == lin
+                    && (uint64_t) ((int64_t) ((lin + size - 1) << 16) >> 16) == lin + size - 1))
         return lin;
     }
   return seg_lin_slow (c, seg, off, size, kind);

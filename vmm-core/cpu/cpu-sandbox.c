@@ -77,6 +77,7 @@ cpu_sandbox_free (CpuSandbox *sb)
   if (!sb)
     return;
   munmap (sb->ram, sb->size);
+  g_free (sb->cpu.dcache);
   g_free (sb);
 }
 

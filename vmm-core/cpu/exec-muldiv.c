@@ -57,7 +57,7 @@ op_muldiv (SoftCpu *c, const DecodedInsn *d, unsigned size)
           n = (__int128) sext ((uint64_t) n, size * 2 > 8 ? 8 : size * 2);
         __int128 dv = sext (src, size);
         __int128 min = -((__int128) 1 << (w - 1)), max = ((__int128) 1 << (w - 1)) - 1;
-        if (size == 8 && n == ((__int128) 1 << 127) && dv == -1)
+        if (size == 8 && n == (__int128) ((__uint128_t) 1 << 127) && dv == -1)
           cpu_raise (c, EXC_DE, 0, false);
         __int128 q = n / dv;
         if (q < min || q > max)

@@ -5,7 +5,7 @@
 bool
 canonical (uint64_t a)
 {
-  return (uint64_t) (((int64_t) a << 16) >> 16) == a;
+  return (uint64_t) ((int64_t) (a << 16) >> 16) == a;
 }
 
 G_NORETURN static void

@@ -411,6 +411,7 @@ soft_vcpu_destroy (EngineVcpu *v)
     fclose (sv->cpu.trace);
   g_mutex_clear (&sv->wait_lock);
   g_cond_clear (&sv->wait_cond);
+  g_free (sv->cpu.dcache);
   g_free (v->error);
   g_free (sv);
 }
