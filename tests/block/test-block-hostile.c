@@ -220,6 +220,20 @@ test_bad_entries (Fixture *f, gconstpointer data)
   g_clear_error (&error);
   block_close (bs);
 
+  /* A data cluster pointing at the L1 table: the write is refused. */
+  put_be (f->path, f->l1_offset, (1ull << 63) | f->l2_offset, 8);
+  put_be (f->path, f->l2_offset, (1ull << 63) | f->l1_offset, 8);
+  bs = block_open (f->path, "qcow2", 0, &error);
+  g_assert_no_error (error);
+  memset (buf, 0xee, sizeof buf);
+  g_assert_false (block_pwrite (bs, 0, buf, sizeof buf, &error));
+  g_assert_nonnull (strstr (error->message, "overlaps metadata"));
+  g_clear_error (&error);
+  block_close (bs);
+  g_assert_cmpuint (get_be64 (f->path, f->l1_offset) & 0x00fffffffffffe00ull, ==,
+                    f->l2_offset);
+  put_be (f->path, 72, 0, 8); /* clear the corrupt bit it set */
+
   /* A refcount table entry pointing nowhere: writes fail, no crash. */
   put_be (f->path, f->l1_offset, 0, 8);
   put_be (f->path, 0x10000, 0x123, 8);

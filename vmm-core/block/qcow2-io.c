@@ -253,7 +253,13 @@ qcow2_write_data (Qcow2 *s, guint64 offset, const void *buf, gsize len, GError *
         return FALSE;
       if (kind == CL_NORMAL && (entry & QCOW2_OFLAG_COPIED))
         {
-          if (!qcow2_write (s, (entry & QCOW2_OFFSET_MASK) + in, p, n, TRUE, error))
+          guint64 host = entry & QCOW2_OFFSET_MASK;
+          /* A hostile image must not make guest data overwrite tables. */
+          if ((host & (s->cluster_size - 1)) != 0
+              || qcow2_is_fixed_metadata (s, host >> s->cluster_bits))
+            return qcow2_signal_corruption (s, error, "data cluster 0x%" G_GINT64_MODIFIER
+                                            "x overlaps metadata or is misaligned", host);
+          if (!qcow2_write (s, host + in, p, n, TRUE, error))
             return FALSE;
         }
       else if (!write_new_cluster (s, t, idx, entry, offset, p, n, error))

@@ -104,8 +104,8 @@ write_reftable_entry (Qcow2 *s, guint64 idx, GError **error)
   return qcow2_write (s, s->hdr.refcount_table_offset + idx * 8, be, 8, TRUE, error);
 }
 
-static gboolean
-in_metadata (Qcow2 *s, guint64 cluster)
+gboolean
+qcow2_is_fixed_metadata (Qcow2 *s, guint64 cluster)
 {
   guint64 off = cluster << s->cluster_bits;
   guint64 l1_end = s->hdr.l1_table_offset + (guint64) s->hdr.l1_size * 8;
@@ -130,7 +130,7 @@ create_block (Qcow2 *s, guint64 idx, guint64 avoid, GError **error)
   if (s->reftable[idx] != 0)
     return TRUE;
   first = idx << s->rb_bits;
-  for (r = first; r == avoid || in_metadata (s, r); r++)
+  for (r = first; r == avoid || qcow2_is_fixed_metadata (s, r); r++)
     ;
   blk = qcow2_cache_get (s, &s->rb_cache, r << s->cluster_bits, TRUE, error);
   if (blk == NULL)
@@ -194,7 +194,7 @@ qcow2_alloc_cluster (Qcow2 *s, guint64 *host_offset, gboolean *fresh, GError **e
         }
       if (!qcow2_refcount_get (s, c, &rc, error))
         return FALSE;
-      if (rc == 0 && !in_metadata (s, c))
+      if (rc == 0 && !qcow2_is_fixed_metadata (s, c))
         break;
     }
   *fresh = (c << s->cluster_bits) >= s->file_size;

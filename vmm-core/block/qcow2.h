@@ -178,6 +178,8 @@ gboolean qcow2_alloc_cluster (Qcow2 *s, guint64 *host_offset, gboolean *fresh,
  * Call only once the references are gone from the file. */
 gboolean qcow2_free_range (Qcow2 *s, guint64 offset, guint64 len, GError **error);
 gboolean qcow2_refcount_flush (Qcow2 *s, GError **error);
+/* The header cluster, the L1 table or the refcount table: never data. */
+gboolean qcow2_is_fixed_metadata (Qcow2 *s, guint64 cluster);
 
 /* qcow2-l2.c */
 /* The L2 table for the guest offset: NULL (no error) if unallocated and
