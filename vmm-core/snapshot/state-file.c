@@ -268,9 +268,39 @@ write_ram (int fd, const GuestRam *ram, uint64_t ram_offset, uint64_t *table,
   return true;
 }
 
+static void
+sync_dir (const char *path)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0)
+    {
+      fsync (dfd);
+      close (dfd);
+    }
+}
+
 bool
-state_file_write (const char *path, const GuestRam *ram, GBytes *device_state,
-                  unsigned cpus, const char *engine, uint32_t flags, GError **error)
+state_file_sync (const char *path, GError **error)
+{
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || fsync (fd) < 0)
+    {
+      int e = errno;
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e),
+                   "cannot sync state file %s: %s", path, g_strerror (e));
+      return false;
+    }
+  close (fd);
+  sync_dir (path);
+  return true;
+}
+
+static bool
+write_file (const char *path, const GuestRam *ram, GBytes *device_state, unsigned cpus,
+            const char *engine, uint32_t flags, bool sync, GError **error)
 {
   gsize dev_len = 0;
   const void *dev = g_bytes_get_data (device_state, &dev_len);
@@ -283,7 +313,6 @@ state_file_write (const char *path, const GuestRam *ram, GBytes *device_state,
   g_autofree char *tmp = g_strdup_printf ("%s.tmp-XXXXXX", path);
   g_autofree uint64_t *table = g_new0 (uint64_t, nchunks);
   uint8_t header[STATE_FILE_HEADER_SIZE] = { 0 };
-  g_autofree char *dir = g_path_get_dirname (path);
   int fd;
 
   if (ram->size % PAGE || ram->low_size + ram->high_size != ram->size)
@@ -334,7 +363,7 @@ state_file_write (const char *path, const GuestRam *ram, GBytes *device_state,
       || !pwrite_all (fd, table, table_len, table_off, tmp, error)
       || !pwrite_all (fd, header, sizeof header, 0, tmp, error))
     goto fail;
-  if (fsync (fd) < 0)
+  if (sync && fsync (fd) < 0)
     {
       int e = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e),
@@ -351,18 +380,28 @@ state_file_write (const char *path, const GuestRam *ram, GBytes *device_state,
       return false;
     }
   /* Make the rename itself durable. */
-  int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0)
-    {
-      fsync (dfd);
-      close (dfd);
-    }
+  if (sync)
+    sync_dir (path);
   return true;
 
 fail:
   close (fd);
   unlink (tmp);
   return false;
+}
+
+bool
+state_file_write (const char *path, const GuestRam *ram, GBytes *device_state,
+                  unsigned cpus, const char *engine, uint32_t flags, GError **error)
+{
+  return write_file (path, ram, device_state, cpus, engine, flags, true, error);
+}
+
+bool
+state_file_write_nosync (const char *path, const GuestRam *ram, GBytes *device_state,
+                         unsigned cpus, const char *engine, uint32_t flags, GError **error)
+{
+  return write_file (path, ram, device_state, cpus, engine, flags, false, error);
 }
 
 /* ---- reading ---- */

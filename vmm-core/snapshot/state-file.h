@@ -58,6 +58,14 @@ typedef struct StateFile StateFile;
  * cpus and engine are taken from the arguments; sizes from ram. */
 bool state_file_write (const char *path, const GuestRam *ram, GBytes *device_state,
                        unsigned cpus, const char *engine, uint32_t flags, GError **error);
+/* The same, without fsync: the file is complete under its final name (a
+ * process crash cannot lose it) but a power loss may leave it partial,
+ * which its checksums then refuse. For the pause of a live snapshot; call
+ * state_file_sync once the VM runs again. */
+bool state_file_write_nosync (const char *path, const GuestRam *ram, GBytes *device_state,
+                              unsigned cpus, const char *engine, uint32_t flags,
+                              GError **error);
+bool state_file_sync (const char *path, GError **error);
 
 /* Opens and checks the header, the device blob and the RAM hash table. A
  * foreign, newer, truncated or corrupt file fails with a one-line message. */
