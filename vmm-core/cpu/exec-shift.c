@@ -122,8 +122,11 @@ op_shift_grp2 (SoftCpu *c, const DecodedInsn *d)
   count &= size == 8 ? 63 : 31;
   if (count == 0)
     {
-      /* Still checks the operand's accessibility. */
-      op_rm (c, d, size);
+      /* No flags change, but the operand is still accessed and a 32-bit
+       * register destination is still written (upper half cleared). */
+      uint64_t v = op_rm (c, d, size);
+      if (size == 4 && !(d->flags & DI_MEM))
+        op_set_reg (c, d, d->rm, 4, v);
       return;
     }
   shift_ctx.op = d->reg & 7;
@@ -141,20 +144,19 @@ shld_compute (uint64_t a, uint64_t b, unsigned count, unsigned size, bool left, 
   uint64_t mask = sz_mask (size), r, cf;
   a &= mask;
   b &= mask;
-  if (size == 2 && count > 16)
+  if (size == 2 && count >= 16)
     {
-      /* 16-bit with count > 16: hardware shifts a 48-bit dst:src:dst value. */
-      __uint128_t v = left ? ((__uint128_t) a << 32) | ((uint64_t) b << 16) | a
-                           : ((__uint128_t) a << 32) | ((uint64_t) b << 16) | a;
+      /* 16-bit with count 16-31: hardware shifts through a 48-bit
+       * dest:src:dest value (dest:src for a left shift, src:dest right). */
       if (left)
         {
-          r = (uint64_t) (v >> (48 - count)) & mask;
-          cf = (uint64_t) (v >> (48 - count)) >> 16 & 1;
+          __uint128_t x = ((__uint128_t) a << 32) | ((uint64_t) b << 16) | a;
+          r = (uint64_t) (x >> (32 - count)) & mask;
+          cf = (uint64_t) (x >> (48 - count)) & 1;
         }
       else
         {
-          __uint128_t x = ((__uint128_t) a << 32) | ((uint64_t) b << 16) | a;
-          x = ((__uint128_t) a) | ((__uint128_t) b << 16) | ((__uint128_t) a << 32);
+          __uint128_t x = (__uint128_t) a | ((__uint128_t) b << 16) | ((__uint128_t) a << 32);
           r = (uint64_t) (x >> count) & mask;
           cf = (uint64_t) (x >> (count - 1)) & 1;
         }
@@ -191,7 +193,9 @@ shxd (SoftCpu *c, const DecodedInsn *d, bool left)
   count &= size == 8 ? 63 : 31;
   if (count == 0)
     {
-      op_rm (c, d, size);
+      uint64_t v = op_rm (c, d, size);
+      if (size == 4 && !(d->flags & DI_MEM))
+        op_set_reg (c, d, d->rm, 4, v);
       return;
     }
   shd_count = count;
