@@ -31,10 +31,13 @@ static const char help_description[] =
   "  odd     the guest wrote v to the debug-exit port 0x501: ((v << 1) | 1) & 0xff,\n"
   "          as QEMU's isa-debug-exit (v = 0 and 1 give 1 and 3)\n";
 
+/* The machine the signal thread may power off; NULL once it is being freed. */
+static GMutex running_lock;
+static Machine *running;
+
 static gpointer
 signal_thread (gpointer data)
 {
-  Machine *m = data;
   sigset_t set;
   int sig;
 
@@ -44,7 +47,12 @@ signal_thread (gpointer data)
   sigaddset (&set, SIGHUP);
   for (;;)
     if (sigwait (&set, &sig) == 0)
-      machine_request_poweroff (m);
+      {
+        g_mutex_lock (&running_lock);
+        if (running)
+          machine_request_poweroff (running);
+        g_mutex_unlock (&running_lock);
+      }
   return NULL;
 }
 
@@ -131,14 +139,16 @@ main (int argc, char **argv)
       fprintf (stderr, "vireo-vmx: %s\n", error->message);
       return MACHINE_EXIT_SETUP_ERROR;
     }
-  g_thread_unref (g_thread_new ("signals", signal_thread, m));
-  if (!machine_start (m, &error))
-    {
-      fprintf (stderr, "vireo-vmx: %s\n", error->message);
-      machine_free (m);
-      return MACHINE_EXIT_SETUP_ERROR;
-    }
-  int status = machine_run (m);
+  running = m;
+  g_thread_unref (g_thread_new ("signals", signal_thread, NULL));
+  int status = MACHINE_EXIT_SETUP_ERROR;
+  if (machine_start (m, &error))
+    status = machine_run (m);
+  else
+    fprintf (stderr, "vireo-vmx: %s\n", error->message);
+  g_mutex_lock (&running_lock);
+  running = NULL;
+  g_mutex_unlock (&running_lock);
   machine_free (m);
   return status;
 }

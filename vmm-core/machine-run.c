@@ -20,6 +20,9 @@ machine_notify (Machine *m, MachineState state, bool reset)
     m->state_fn (m, state, reset, m->state_opaque);
 }
 
+/* Caller holds ctl_lock, so no kick can race with the joins and vcpu
+ * destruction that follow a stop (machine_run sets stop under the lock and
+ * nobody kicks once it is set). */
 static void
 kick_all (Machine *m)
 {
@@ -54,9 +57,14 @@ void
 machine_post_event (Machine *m, unsigned event, int status, char *message)
 {
   g_mutex_lock (&m->ctl_lock);
-  post_locked (m, event, status, message);
+  if (m->stop)
+    g_free (message); /* already stopping: the first stop's status stands */
+  else
+    {
+      post_locked (m, event, status, message);
+      kick_all (m);
+    }
   g_mutex_unlock (&m->ctl_lock);
-  kick_all (m);
 }
 
 static gpointer
@@ -145,9 +153,7 @@ wait_parked (Machine *m)
 {
   while (m->parked < m->ncpus && !m->stop)
     {
-      g_mutex_unlock (&m->ctl_lock);
       kick_all (m);
-      g_mutex_lock (&m->ctl_lock);
       if (m->parked < m->ncpus)
         g_cond_wait_until (&m->ctl_cond, &m->ctl_lock,
                            g_get_monotonic_time () + 5 * G_TIME_SPAN_MILLISECOND);
@@ -182,6 +188,7 @@ machine_run (Machine *m)
 
       if (events & MACHINE_EVENT_STOP)
         {
+          kick_all (m);
           m->stop = true;
           g_cond_broadcast (&m->ctl_cond);
           break;
@@ -217,7 +224,6 @@ machine_run (Machine *m)
     }
   g_mutex_unlock (&m->ctl_lock);
 
-  kick_all (m);
   for (unsigned i = 0; i < m->ncpus; i++)
     if (m->vcpus[i].thread)
       {
