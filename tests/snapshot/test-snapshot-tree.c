@@ -346,6 +346,12 @@ test_delete_root_two_children_and_clone (Fixture *f, gconstpointer data)
   g_assert_false (snapshot_tree_delete (f->tree, c1, &error));
   g_assert_nonnull (strstr (error->message, "linked clone"));
   g_assert_true (g_file_test (f1, G_FILE_TEST_EXISTS));
+  g_clear_error (&error);
+  /* Once the clone is gone, the snapshot can go. */
+  g_assert_cmpint (g_unlink (made[0]), ==, 0);
+  g_assert_true (snapshot_tree_delete (f->tree, c1, &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (f1, G_FILE_TEST_EXISTS));
 }
 
 /* A corrupt or dangling tree.ini is refused with one line. */

@@ -116,8 +116,10 @@ run_test (EngineKind engine)
   /* Take: hold the guest still around it to know the counter it saved. */
   machine_pause (m);
   uint64_t c_snap = counter (m);
+  g_autoptr (GBytes) png = g_bytes_new_static ("\x89PNG\r\n\x1a\n", 8);
   gint64 pause_us = 0;
-  g_autofree char *id = vm_snapshot_take (m, &vd, tree, "counting", "test", &pause_us, &error);
+  g_autofree char *id = vm_snapshot_take (m, &vd, tree, "counting", "test", png, &pause_us,
+                                           &error);
   g_assert_no_error (error);
   g_assert_nonnull (id);
   g_test_message ("take paused the guest %" G_GINT64_FORMAT " us", pause_us);
@@ -125,6 +127,11 @@ run_test (EngineKind engine)
   g_assert_cmpint (n->kind, ==, SNAPSHOT_KIND_DISK_MEMORY);
   g_autofree char *state = snapshot_tree_path (tree, n->state_file);
   g_assert_true (g_file_test (state, G_FILE_TEST_EXISTS));
+  g_autofree char *thumb = snapshot_tree_path (tree, n->thumbnail);
+  g_autofree char *thumb_data = NULL;
+  gsize thumb_len = 0;
+  g_assert_true (g_file_get_contents (thumb, &thumb_data, &thumb_len, NULL));
+  g_assert_cmpmem (thumb_data, thumb_len, "\x89PNG\r\n\x1a\n", 8);
   g_assert_cmpuint (disk_byte (&fd), ==, 0xaa); /* the new overlay reads through */
   machine_resume (m);
 

@@ -564,9 +564,11 @@ snapshot_tree_delete (SnapshotTree *t, const char *id, GError **error)
   const SnapshotNode *n = snapshot_tree_lookup (t, id);
   if (!n)
     return tree_error (error, "no snapshot %s", id ? id : "(null)");
-  if (n->clones && n->clones[0])
-    return tree_error (error, "snapshot \"%s\" is used by the linked clone %s; delete the "
-                       "clone first", n->name, n->clones[0]);
+  /* Clones deleted since (their overlay gone) no longer pin the node. */
+  for (guint c = 0; n->clones && n->clones[c]; c++)
+    if (g_file_test (n->clones[c], G_FILE_TEST_EXISTS))
+      return tree_error (error, "snapshot \"%s\" is used by the linked clone %s; delete the "
+                         "clone first", n->name, n->clones[c]);
 
   /* 1. Rebase every dependent image onto the node's own backing file. */
   g_auto (GStrv) children = snapshot_tree_children (t, id);

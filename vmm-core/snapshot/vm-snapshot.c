@@ -96,19 +96,33 @@ write_state (Machine *m, const char *path, uint32_t flags, bool sync, GError **e
 
 char *
 vm_snapshot_take (Machine *m, const VmDisks *disks, SnapshotTree *tree, const char *name,
-                  const char *description, gint64 *pause_us, GError **error)
+                  const char *description, GBytes *thumbnail_png, gint64 *pause_us,
+                  GError **error)
 {
   g_autofree char *id = snapshot_tree_new_id (tree);
   g_autofree char *state_path = snapshot_tree_state_path (tree, id);
+  g_autofree char *thumb_path = snapshot_tree_thumbnail_path (tree, id);
+  gboolean thumb = FALSE;
   gboolean ok;
   gint64 t0;
 
   if (pause_us)
     *pause_us = 0;
+  if (thumbnail_png)
+    {
+      gsize len;
+      const char *png = g_bytes_get_data (thumbnail_png, &len);
+      if (!g_file_set_contents (thumb_path, png, (gssize) len, error))
+        return NULL;
+      thumb = TRUE;
+    }
   if (!m)
     {
-      if (!snapshot_tree_take (tree, id, name, description, FALSE, FALSE, error))
-        return NULL;
+      if (!snapshot_tree_take (tree, id, name, description, FALSE, thumb, error))
+        {
+          g_unlink (thumb_path);
+          return NULL;
+        }
       return g_steal_pointer (&id);
     }
 
@@ -117,12 +131,14 @@ vm_snapshot_take (Machine *m, const VmDisks *disks, SnapshotTree *tree, const ch
   ok = write_state (m, state_path, 0, false, error) && detach_disks (disks, error);
   if (ok)
     {
-      ok = snapshot_tree_take (tree, id, name, description, TRUE, FALSE, error);
+      ok = snapshot_tree_take (tree, id, name, description, TRUE, thumb, error);
       if (!ok)
         g_unlink (state_path);
     }
   else
     g_unlink (state_path);
+  if (!ok)
+    g_unlink (thumb_path);
   /* Success: the new overlays; failure: the old images, unchanged. Either
    * way the VM gets disks back before it runs again. */
   g_autoptr (GError) attach_error = NULL;

@@ -28,11 +28,12 @@ typedef struct VmDisks {
 
 /* m NULL: the VM is stopped (disks closed), a disk-only snapshot. Else
  * pause, write the state file (RAM + devices), switch every disk to a new
- * overlay, resume. Returns the new node's id. *pause_us (if non-NULL) gets
+ * overlay, resume. thumbnail_png (NULL: none) is stored with the node (the
+ * caller grabs the screen before calling). Returns the new node's id. *pause_us (if non-NULL) gets
  * how long the guest stood still. */
 char *vm_snapshot_take (Machine *m, const VmDisks *disks, SnapshotTree *tree,
-                        const char *name, const char *description, gint64 *pause_us,
-                        GError **error);
+                        const char *name, const char *description, GBytes *thumbnail_png,
+                        gint64 *pause_us, GError **error);
 
 /* Verifies the node's state file first (while the guest still runs), then
  * pauses, switches the disks, loads RAM and device state, resumes. With m
