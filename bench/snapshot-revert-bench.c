@@ -67,14 +67,18 @@ main (int argc, char **argv)
     }
   printf ("RAM %" G_GUINT64_FORMAT " MiB, state file in %s\n", size >> 20, argv[1]);
   printf ("%-34s %8.3f s\n", "write with fsync (suspend)", now () - t);
+  /* A snapshot writes a new name each time (<id>.state); replacing an
+   * existing file by rename would make ext4 start writeback at once. */
+  g_autofree char *path2 = g_build_filename (argv[1], "bench2.state", NULL);
   t = now ();
-  if (!state_file_write_nosync (path, &ram, dev, 1, "kvm", 0, &error))
+  if (!state_file_write_nosync (path2, &ram, dev, 1, "kvm", 0, &error))
     return 1;
   printf ("%-34s %8.3f s\n", "write, no fsync (snapshot pause)", now () - t);
   t = now ();
-  if (!state_file_sync (path, &error))
+  if (!state_file_sync (path2, &error))
     return 1;
   printf ("%-34s %8.3f s\n", "fsync after resume", now () - t);
+  unlink (path2);
 
   StateFile *sf = state_file_open (path, &error);
   if (!sf)
