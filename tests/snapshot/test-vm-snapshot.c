@@ -2,7 +2,7 @@
  * without a usable /dev/kvm) and the software engine: take a snapshot, let
  * the guest count on and the disk change, revert, and the guest's counter
  * and the disk are back where they were; a corrupt state file is refused
- * without touching the guest. */
+ * without touching the guest; suspend to disk, resume in a new machine. */
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -170,6 +170,27 @@ run_test (EngineKind engine)
   machine_resume (m);
   wait_counter (m, c_before);
 
+  /* Suspend to disk, power off, resume in a new machine: the counter
+   * continues from where it stood. */
+  g_autofree char *suspend = g_build_filename (dir, "suspend.state", NULL);
+  g_assert_true (vm_snapshot_suspend (m, &vd, suspend, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (machine_get_state (m), ==, MACHINE_STATE_PAUSED);
+  uint64_t c_suspend = counter (m);
+  machine_request_poweroff (m);
+  machine_resume (m);
+  g_assert_cmpint (GPOINTER_TO_INT (g_thread_join (runner)), ==, MACHINE_EXIT_POWEROFF);
+  machine_free (m);
+
+  m = machine_new (&cfg, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (counter (m), ==, 0);
+  g_assert_true (vm_snapshot_restore_state (m, suspend, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (counter (m), ==, c_suspend);
+  g_assert_true (machine_start (m, &error));
+  runner = g_thread_new ("run", run_thread, m);
+  wait_counter (m, c_suspend);
   machine_request_poweroff (m);
   g_assert_cmpint (GPOINTER_TO_INT (g_thread_join (runner)), ==, MACHINE_EXIT_POWEROFF);
   machine_free (m);
