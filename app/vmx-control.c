@@ -215,6 +215,7 @@ power_off (VmxControl *ctl)
 typedef struct
 {
   VmxControl *ctl;
+  MachineState state;
   bool reset;
 } StateMsg;
 
@@ -227,7 +228,9 @@ state_msg_free (gpointer data)
 }
 
 /* Re-reads the machine's state rather than trusting the message: messages
- * queue behind method handlers that already published the same change. */
+ * queue behind method handlers that already published the same change.
+ * Only the machine's last message (stopped) publishes the end, so a guest
+ * reset just before it is still reported first. */
 static gboolean
 apply_machine_state (gpointer data)
 {
@@ -236,16 +239,15 @@ apply_machine_state (gpointer data)
 
   if (ctl->dead)
     return G_SOURCE_REMOVE;
-  MachineState s = machine_get_state (ctl->m);
-  if (msg->reset && s != MACHINE_STATE_STOPPED)
+  if (msg->reset)
     {
       if (ctl->resets_requested > 0)
         ctl->resets_requested--;
-      else
+      else if (ctl->run_thread)
         set_state (ctl, current_state (ctl), "Guest reset");
-      return G_SOURCE_REMOVE;
     }
-  switch (s)
+  /* Then catch up with the machine. */
+  switch (machine_get_state (ctl->m))
     {
     case MACHINE_STATE_RUNNING:
       if (state_is (ctl, "paused"))
@@ -256,7 +258,7 @@ apply_machine_state (gpointer data)
         set_state (ctl, "paused", "Paused");
       break;
     case MACHINE_STATE_STOPPED:
-      if (ctl->run_thread)
+      if (msg->state == MACHINE_STATE_STOPPED && ctl->run_thread)
         publish_stopped (ctl);
       break;
     case MACHINE_STATE_CREATED:
@@ -272,6 +274,7 @@ on_machine_state (Machine *m, MachineState state, bool reset, void *opaque)
   StateMsg *msg = g_new0 (StateMsg, 1);
 
   msg->ctl = ctl_ref (ctl);
+  msg->state = state;
   msg->reset = reset;
   /* Always a new source, never run inline: the callback may come from
    * machine_pause() inside a method handler. */

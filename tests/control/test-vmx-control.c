@@ -242,6 +242,24 @@ assert_last_state (Fixture *f, const char *expected)
   g_assert_cmpstr (g_ptr_array_index (f->states, f->states->len - 1), ==, expected);
 }
 
+/* The helper's last signals may still be on their way when it finishes. */
+static void
+assert_states (Fixture *f, const char *const *expected, guint n)
+{
+  gint64 deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+  while (f->states->len < n && g_get_monotonic_time () < deadline)
+    {
+      drain ();
+      g_usleep (2000);
+    }
+  drain ();
+  for (guint i = 0; i < f->states->len; i++)
+    g_test_message ("state %u: %s", i, (char *) g_ptr_array_index (f->states, i));
+  g_assert_cmpuint (f->states->len, ==, n);
+  for (guint i = 0; i < n; i++)
+    g_assert_cmpstr (g_ptr_array_index (f->states, i), ==, expected[i]);
+}
+
 static void
 wait_finished (Fixture *f)
 {
@@ -330,9 +348,7 @@ test_power_cycle (void)
   const char *expected[] = { "running/Started", "paused/Paused", "running/Resumed",
                              "running/Reset", "paused/Paused", "running/Reset",
                              "stopped/Powered off" };
-  g_assert_cmpuint (f->states->len, ==, G_N_ELEMENTS (expected));
-  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
-    g_assert_cmpstr (g_ptr_array_index (f->states, i), ==, expected[i]);
+  assert_states (f, expected, G_N_ELEMENTS (expected));
   teardown (f);
 }
 
@@ -362,9 +378,11 @@ kbc_drain (Fixture *f)
   return bytes;
 }
 
-/* True once a DisplayDamage rectangle covers (x, y). */
+/* True once a DisplayDamage rectangle covers (x, y); with band_only, only
+ * rectangles smaller than the screen count (the hub's first refresh reports
+ * the whole screen). */
 static bool
-damage_covers (Fixture *f, int x, int y)
+damage_covers_band (Fixture *f, int x, int y, bool band_only)
 {
   for (guint i = 0; i < f->damage->len; i++)
     {
@@ -372,10 +390,26 @@ damage_covers (Fixture *f, int x, int y)
       gint32 rx, ry, rw, rh;
       g_variant_iter_init (&it, g_ptr_array_index (f->damage, i));
       while (g_variant_iter_next (&it, "(iiii)", &rx, &ry, &rw, &rh))
-        if (x >= rx && x < rx + rw && y >= ry && y < ry + rh)
+        if (x >= rx && x < rx + rw && y >= ry && y < ry + rh && (!band_only || rh < 768))
           return true;
     }
   return false;
+}
+
+static bool
+damage_covers (Fixture *f, int x, int y)
+{
+  return damage_covers_band (f, x, y, false);
+}
+
+/* Every line of [y0, y1) reported as its own band. */
+static bool
+damage_covers_lines (Fixture *f, int x, int y0, int y1)
+{
+  for (int y = y0; y < y1; y++)
+    if (!damage_covers_band (f, x, y, true))
+      return false;
+  return true;
 }
 
 static uint32_t
@@ -458,18 +492,31 @@ test_clients_input_display (void)
   g_assert_true (map != MAP_FAILED);
   close (fd);
 
-  /* Let the first full-screen damage pass, then draw a band. */
-  gint64 deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
-  while (f->damage_signals == 0 && g_get_monotonic_time () < deadline)
-    {
-      drain ();
-      g_usleep (5000);
-    }
-  g_assert_cmpuint (f->damage_signals, >, 0);
-  g_usleep (100000);
-  drain ();
-  g_ptr_array_set_size (f->damage, 0);
+  /* The hub's first refresh reports the whole screen, whenever it comes:
+   * draw single lines until one is reported on its own, which proves that
+   * refresh is past. */
   uint32_t *vram = (uint32_t *) f->ds->device.vram;
+  gint64 deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
+  bool synced = false;
+  for (uint32_t line = 700; line < 760 && !synced; line++)
+    {
+      g_ptr_array_set_size (f->damage, 0);
+      for (uint32_t x = 0; x < w; x++)
+        vram[line * (stride / 4) + x] = 0x00ff00;
+      while (!damage_covers (f, 10, (int) line) && g_get_monotonic_time () < deadline)
+        {
+          drain ();
+          g_usleep (5000);
+        }
+      g_assert_true (damage_covers (f, 10, (int) line));
+      synced = damage_covers_lines (f, 10, (int) line, (int) line + 1);
+    }
+  g_assert_true (synced);
+  g_assert_cmpuint (f->damage_signals, >, 0);
+
+  /* Now a band: clients see the pixels through their mapping at once, and
+   * damage for exactly those lines. */
+  g_ptr_array_set_size (f->damage, 0);
   for (uint32_t y = 300; y < 340; y++)
     for (uint32_t x = 0; x < w; x++)
       vram[y * (stride / 4) + x] = pattern (x, y);
@@ -480,13 +527,19 @@ test_clients_input_display (void)
   vmm_display_get_surface (display_setup_hub (f->ds), &s);
   g_assert_cmpuint (display_surface_pixel (&s, 500, 320), ==, map[320 * 1024 + 500] & 0xffffff);
   deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
-  while (!damage_covers (f, 500, 320) && g_get_monotonic_time () < deadline)
+  while (!damage_covers_lines (f, 500, 300, 340) && g_get_monotonic_time () < deadline)
     {
       drain ();
       g_usleep (5000);
     }
-  g_assert_true (damage_covers (f, 500, 320));
+  for (guint i = 0; i < f->damage->len; i++)
+    {
+      g_autofree char *text = g_variant_print (g_ptr_array_index (f->damage, i), FALSE);
+      g_test_message ("damage for the band: %s", text);
+    }
+  g_assert_true (damage_covers_lines (f, 500, 300, 340));
   g_assert_false (damage_covers (f, 500, 100)); /* untouched lines stay clean */
+  g_assert_false (damage_covers (f, 500, 700));
 
   /* Screenshot: a PNG of the device's screen. */
   g_autofree char *png = g_build_filename (f->tmp, "shot.png", NULL);
@@ -568,14 +621,54 @@ test_guest_shutdown (void)
   /* The guest may be done before the signals are dispatched: check the
    * whole sequence once it is. */
   wait_finished (f);
-  drain ();
   const char *expected[] = { "running/Started", "shutting-down/Power button pressed",
                              "stopped/Guest shut down" };
-  g_assert_cmpuint (f->states->len, ==, G_N_ELEMENTS (expected));
-  for (guint i = 0; i < G_N_ELEMENTS (expected); i++)
-    g_assert_cmpstr (g_ptr_array_index (f->states, i), ==, expected[i]);
+  assert_states (f, expected, G_N_ELEMENTS (expected));
   g_assert_cmpint (f->finished_status, ==, 0);
   g_assert_cmpuint (serial_count (f, "pressed, shutting down"), ==, 1);
+  teardown (f);
+}
+
+/* PowerOff also works on a paused VM. */
+static void
+test_power_off_paused (void)
+{
+  Fixture fx = { 0 }, *f = &fx;
+  g_autoptr (GError) error = NULL;
+
+  if (!setup (f, "VIREO_GUEST_COUNTER"))
+    return;
+  g_assert_true (vireo_dbus_vm1_call_start_sync (f->proxy, NULL, &error));
+  g_assert_true (vireo_dbus_vm1_call_pause_sync (f->proxy, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (vireo_dbus_vm1_call_power_off_sync (f->proxy, NULL, &error));
+  g_assert_no_error (error);
+  assert_last_state (f, "stopped/Powered off");
+  g_assert_cmpint (machine_get_state (f->m), ==, MACHINE_STATE_STOPPED);
+  wait_finished (f);
+  g_assert_cmpint (f->finished_status, ==, MACHINE_EXIT_POWEROFF);
+  teardown (f);
+}
+
+/* A guest that triple-faults is reset by the machine (StateChanged says
+ * so), then ends through the test device: stopped, with its status. */
+static void
+test_guest_reset_and_exit (void)
+{
+  Fixture fx = { 0 }, *f = &fx;
+  g_autoptr (GError) error = NULL;
+
+  if (!setup (f, "VIREO_GUEST_RESET"))
+    return;
+  g_assert_true (vireo_dbus_vm1_call_start_sync (f->proxy, NULL, &error));
+  g_assert_no_error (error);
+  wait_finished (f);
+  g_assert_cmpint (f->finished_status, ==, MACHINE_EXIT_DEBUG_BASE);
+  const char *expected[] = { "running/Started", "running/Guest reset",
+                             "stopped/The guest exited with status 16" };
+  assert_states (f, expected, G_N_ELEMENTS (expected));
+  g_assert_cmpstr (vireo_dbus_vm1_get_state (f->proxy), ==, "stopped");
+  g_assert_cmpuint (serial_count (f, "reset: boot 2"), ==, 1);
   teardown (f);
 }
 
@@ -586,5 +679,7 @@ main (int argc, char **argv)
   g_test_add_func ("/vmx-control/power-cycle", test_power_cycle);
   g_test_add_func ("/vmx-control/clients-input-display", test_clients_input_display);
   g_test_add_func ("/vmx-control/guest-shutdown", test_guest_shutdown);
+  g_test_add_func ("/vmx-control/power-off-paused", test_power_off_paused);
+  g_test_add_func ("/vmx-control/guest-reset-and-exit", test_guest_reset_and_exit);
   return g_test_run ();
 }
