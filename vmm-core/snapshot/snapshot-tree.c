@@ -548,13 +548,38 @@ image_backing (SnapshotTree *t, const char *abs, char **rel, char **format, GErr
       g_autofree char *dir = g_path_get_dirname (abs);
       g_autofree char *babs = g_canonicalize_filename (info.backing_file, dir);
       g_autofree char *prefix = g_strconcat (t->vm_dir, "/", NULL);
+      *format = g_strdup (info.backing_format ? info.backing_format
+                                              : block_probe_format (babs, NULL));
       *rel = g_str_has_prefix (babs, prefix) ? g_strdup (babs + strlen (prefix))
                                              : g_steal_pointer (&babs);
-      *format = g_strdup (info.backing_format ? info.backing_format
-                                              : block_probe_format (abs, NULL));
     }
   block_info_clear (&info);
   block_close (bs);
+  return TRUE;
+}
+
+/* Every image of disk d in the tree (nodes' frozen images, the running
+ * overlay) whose backing file is `frozen` (relative names), into deps. */
+static gboolean
+find_dependents (SnapshotTree *t, guint d, const char *frozen, GPtrArray *deps, GError **error)
+{
+  g_autoptr (GPtrArray) images = g_ptr_array_new ();
+  for (guint i = 0; i < t->nodes->len; i++)
+    g_ptr_array_add (images, ((SnapshotNode *) t->nodes->pdata[i])->disks[d]);
+  g_ptr_array_add (images, t->running[d]);
+  for (guint i = 0; i < images->len; i++)
+    {
+      const char *rel = images->pdata[i];
+      g_autofree char *abs = snapshot_tree_path (t, rel);
+      g_autofree char *brel = NULL, *bfmt = NULL;
+      if (strcmp (rel, frozen) == 0)
+        continue;
+      if (!image_backing (t, abs, &brel, &bfmt, error))
+        return FALSE;
+      if (g_strcmp0 (brel, frozen) == 0
+          && !g_ptr_array_find_with_equal_func (deps, rel, g_str_equal, NULL))
+        g_ptr_array_add (deps, g_strdup (rel));
+    }
   return TRUE;
 }
 
@@ -570,19 +595,18 @@ snapshot_tree_delete (SnapshotTree *t, const char *id, GError **error)
       return tree_error (error, "snapshot \"%s\" is used by the linked clone %s; delete the "
                          "clone first", n->name, n->clones[c]);
 
-  /* 1. Rebase every dependent image onto the node's own backing file. */
-  g_auto (GStrv) children = snapshot_tree_children (t, id);
+  /* 1. Rebase every dependent image onto the node's own backing file. The
+   * dependents are found from the images' headers, not from the tree's
+   * shape: a delete interrupted earlier may already have moved some. */
   for (guint d = 0; n->disks[d]; d++)
     {
       g_autofree char *frozen_abs = snapshot_tree_path (t, n->disks[d]);
       g_autofree char *brel = NULL, *bfmt = NULL;
       if (!image_backing (t, frozen_abs, &brel, &bfmt, error))
         return FALSE;
-      g_autoptr (GPtrArray) deps = g_ptr_array_new ();
-      for (guint c = 0; children[c]; c++)
-        g_ptr_array_add (deps, snapshot_tree_lookup (t, children[c])->disks[d]);
-      if (g_strcmp0 (t->current, id) == 0)
-        g_ptr_array_add (deps, t->running[d]);
+      g_autoptr (GPtrArray) deps = g_ptr_array_new_with_free_func (g_free);
+      if (!find_dependents (t, d, n->disks[d], deps, error))
+        return FALSE;
       for (guint k = 0; k < deps->len; k++)
         {
           const char *dep = deps->pdata[k];
@@ -743,6 +767,25 @@ snapshot_tree_collect_garbage (SnapshotTree *t)
   g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
   const char *name;
   guint removed = 0;
+  /* Belt and braces: whatever a tree image is backed by stays. */
+  g_autoptr (GHashTable) backings = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (guint disk = 0; t->running[disk]; disk++)
+    {
+      g_autoptr (GPtrArray) images = g_ptr_array_new ();
+      for (guint i = 0; i < t->nodes->len; i++)
+        g_ptr_array_add (images, ((SnapshotNode *) t->nodes->pdata[i])->disks[disk]);
+      g_ptr_array_add (images, t->running[disk]);
+      for (guint i = 0; i < images->len; i++)
+        {
+          g_autofree char *abs = snapshot_tree_path (t, images->pdata[i]);
+          char *brel = NULL, *bfmt = NULL;
+          if (image_backing (t, abs, &brel, &bfmt, NULL) && brel)
+            g_hash_table_add (backings, brel);
+          else
+            g_free (brel);
+          g_free (bfmt);
+        }
+    }
 
   while (d && (name = g_dir_read_name (d)))
     {
@@ -750,7 +793,7 @@ snapshot_tree_collect_garbage (SnapshotTree *t)
       gboolean ours = (g_str_has_prefix (name, "ov-") && g_str_has_suffix (name, ".qcow2"))
                       || g_str_has_suffix (name, ".state") || g_str_has_suffix (name, ".png")
                       || strstr (name, ".tmp-") || g_str_has_prefix (name, "tree.ini.");
-      if (!ours || tree_references (t, rel))
+      if (!ours || tree_references (t, rel) || g_hash_table_contains (backings, rel))
         continue;
       g_autofree char *abs = g_build_filename (dir, name, NULL);
       if (g_unlink (abs) == 0)
