@@ -45,7 +45,8 @@ build build
 
 if [ "$mode" = run ]; then
   ninja -C build demo-guest
-  exec build/app/vireo
+  # Run from the build tree: its compiled GSettings schema and demo guest.
+  GSETTINGS_SCHEMA_DIR="$top/build/resources" exec build/app/vireo
 fi
 
 # test: the whole suite, then the unit tests again under ASan + UBSan.
