@@ -39,6 +39,8 @@ struct VmxControl
   VireoDBusTransport *transport;
 
   DisplaySetup *ds;
+  SnapshotTree *snapshots;
+  const VmDisks *disks;
   DisplayShmExport *shm;
   DisplaySurface surface; /* as last published */
   I8042Sink sink;
@@ -580,12 +582,115 @@ handle_screenshot (VireoDBusVM1 *s, GDBusMethodInvocation *inv, const char *path
   return TRUE;
 }
 
-/* ---- snapshots (issue 7) ---- */
+/* ---- snapshots (vmm-core/snapshot/vm-snapshot.h) ---- */
+
+static bool
+snapshots_ready (VmxControl *ctl, GDBusMethodInvocation *inv)
+{
+  if (ctl->snapshots)
+    return true;
+  return_error (inv, "NotSupported", "Snapshots need a VM with a disk");
+  return false;
+}
+
+static void
+return_snapshot_error (GDBusMethodInvocation *inv, const GError *error)
+{
+  /* The tree says "no snapshot ID" for an unknown id: the caller's fault. */
+  bool unknown = g_str_has_prefix (error->message, "no snapshot ")
+                 || strstr (error->message, ": no snapshot ") != NULL;
+  return_error (inv, unknown ? "InvalidArgs" : "Failed", "%s", error->message);
+}
 
 static gboolean
-handle_no_snapshots (VireoDBusVM1 *s, GDBusMethodInvocation *inv, VmxControl *ctl)
+handle_take_snapshot (VireoDBusVM1 *s, GDBusMethodInvocation *inv, const char *name,
+                      const char *description, VmxControl *ctl)
 {
-  return_error (inv, "NotSupported", "Snapshots are not supported yet");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) thumbnail = NULL;
+
+  if (!snapshots_ready (ctl, inv) || !require_state (ctl, inv, "running", "paused", NULL))
+    return TRUE;
+  if (!g_utf8_validate (name, -1, NULL) || !*name)
+    {
+      return_error (inv, "InvalidArgs", "A snapshot needs a name");
+      return TRUE;
+    }
+  if (ctl->ds)
+    {
+      DisplaySurface surf;
+      device_surface (ctl, &surf);
+      if (surf.format != DISPLAY_FORMAT_NONE)
+        thumbnail = display_screenshot_png_bytes (&surf, NULL); /* optional */
+    }
+  g_autofree char *id = vm_snapshot_take (ctl->m, ctl->disks, ctl->snapshots, name, description,
+                                           thumbnail, NULL, &error);
+  if (!id)
+    {
+      return_snapshot_error (inv, error);
+      return TRUE;
+    }
+  vireo_dbus_vm1_complete_take_snapshot (s, inv, id);
+  return TRUE;
+}
+
+static gboolean
+handle_revert_snapshot (VireoDBusVM1 *s, GDBusMethodInvocation *inv, const char *id,
+                        VmxControl *ctl)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!snapshots_ready (ctl, inv) || !require_state (ctl, inv, "running", "paused", NULL))
+    return TRUE;
+  if (!vm_snapshot_revert (ctl->m, ctl->disks, ctl->snapshots, id, NULL, &error))
+    {
+      return_snapshot_error (inv, error);
+      return TRUE;
+    }
+  if (ctl->ds)
+    vmm_display_invalidate (display_setup_hub (ctl->ds)); /* VRAM came back too */
+  set_state (ctl, current_state (ctl), "Reverted to a snapshot");
+  vireo_dbus_vm1_complete_revert_snapshot (s, inv);
+  return TRUE;
+}
+
+static gboolean
+handle_delete_snapshot (VireoDBusVM1 *s, GDBusMethodInvocation *inv, const char *id,
+                        VmxControl *ctl)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!snapshots_ready (ctl, inv))
+    return TRUE;
+  /* A machine that no longer runs has nothing to pause. */
+  Machine *m = ctl->run_thread ? ctl->m : NULL;
+  if (!vm_snapshot_delete (m, ctl->disks, ctl->snapshots, id, &error))
+    {
+      return_snapshot_error (inv, error);
+      return TRUE;
+    }
+  vireo_dbus_vm1_complete_delete_snapshot (s, inv);
+  return TRUE;
+}
+
+static gboolean
+handle_list_snapshots (VireoDBusVM1 *s, GDBusMethodInvocation *inv, VmxControl *ctl)
+{
+  GVariantBuilder b;
+
+  if (!snapshots_ready (ctl, inv))
+    return TRUE;
+  const char *current = snapshot_tree_get_current (ctl->snapshots);
+  GPtrArray *nodes = snapshot_tree_list (ctl->snapshots);
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("a(ssssxb)"));
+  for (guint i = 0; i < nodes->len; i++)
+    {
+      const SnapshotNode *n = g_ptr_array_index (nodes, i);
+      g_variant_builder_add (&b, "(ssssxb)", n->id, n->parent ? n->parent : "",
+                             n->name ? n->name : "", n->description ? n->description : "",
+                             (gint64) n->created, g_strcmp0 (n->id, current) == 0);
+    }
+  vireo_dbus_vm1_complete_list_snapshots (s, inv, g_variant_builder_end (&b));
   return TRUE;
 }
 
@@ -637,6 +742,11 @@ vmx_control_new (Machine *m, const VmxControlOptions *opts, GError **error)
   ctl->m = m;
   ctl->context = g_main_context_ref_thread_default ();
   ctl->ds = opts->display;
+  if (opts->snapshots && opts->disks)
+    {
+      ctl->snapshots = opts->snapshots;
+      ctl->disks = opts->disks;
+    }
   ctl->finished = opts->finished;
   ctl->finished_data = opts->finished_data;
   ctl->surface.fd = -1;
@@ -670,10 +780,10 @@ vmx_control_new (Machine *m, const VmxControlOptions *opts, GError **error)
   H ("handle-send-pointer-relative", handle_send_pointer_relative);
   H ("handle-send-ctrl-alt-del", handle_send_ctrl_alt_del);
   H ("handle-get-display", handle_get_display);
-  H ("handle-take-snapshot", handle_no_snapshots);
-  H ("handle-revert-snapshot", handle_no_snapshots);
-  H ("handle-delete-snapshot", handle_no_snapshots);
-  H ("handle-list-snapshots", handle_no_snapshots);
+  H ("handle-take-snapshot", handle_take_snapshot);
+  H ("handle-revert-snapshot", handle_revert_snapshot);
+  H ("handle-delete-snapshot", handle_delete_snapshot);
+  H ("handle-list-snapshots", handle_list_snapshots);
 #undef H
 
   machine_set_state_callback (m, on_machine_state, ctl);

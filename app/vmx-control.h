@@ -26,6 +26,7 @@
 
 #include "display/display-setup.h"
 #include "vmm-core/machine.h"
+#include "vmm-core/snapshot/vm-snapshot.h"
 
 #define VMX_CONTROL_OBJECT_PATH "/org/vireo/VM1"
 
@@ -44,6 +45,10 @@ typedef struct VmxControlOptions
   const char *vm_id;         /* for messages; may be NULL */
   const char *engine_reason; /* machine_new's engine_why; may be NULL */
   DisplaySetup *display;     /* NULL: no display (GetDisplay fails) */
+  /* Snapshots (both or neither; NULL: the snapshot methods fail with
+   * NotSupported). Borrowed: they must outlive the control. */
+  SnapshotTree *snapshots;
+  const VmDisks *disks;
   VmxControlFinished finished;
   void *finished_data;
 } VmxControlOptions;
