@@ -197,8 +197,10 @@ test_take_revert (Fixture *f, gconstpointer data)
 
   g_autofree char *s1 = take (f, "first");
   g_autofree char *r1 = running (f);
-  g_assert_cmpstr (backing_chain (r1), ==,
-                   g_strdup_printf ("%s > disk.qcow2", g_path_get_basename (r1)));
+  g_autofree char *r1_base = g_path_get_basename (r1);
+  g_autofree char *r1_want = g_strdup_printf ("%s > disk.qcow2", r1_base);
+  g_autofree char *r1_chain = backing_chain (r1);
+  g_assert_cmpstr (r1_chain, ==, r1_want);
   write_pattern (r1, 0, MiB, 0xb2);
   write_pattern (r1, MiB, MiB, 0xc3);
 
