@@ -118,7 +118,9 @@ case $mode in
     done
     list=$(echo $requested | tr ' ' ',')
 
-    run='cat /proc/modules; mount -t ext4 /dev/vda /mnt && cat /mnt/hello; for p in /dev/vda /dev/hwrng /dev/hvc0 /dev/dri/card0 /dev/snd/pcmC0D0p /sys/class/net/eth0; do [ -e $p ] && echo HAVE $p; done; grep -q Virtio.Tablet /proc/bus/input/devices && echo HAVE virtio-tablet'
+    # Drivers probe asynchronously (the HDA codec especially): wait for each
+    # device node up to 10 s before calling it missing.
+    run='cat /proc/modules; mount -t ext4 /dev/vda /mnt && cat /mnt/hello; for p in /dev/vda /dev/hwrng /dev/hvc0 /dev/dri/card0 /dev/snd/pcmC0D0p /sys/class/net/eth0; do for i in 1 2 3 4 5 6 7 8 9 10; do [ -e $p ] && break; sleep 1; done; [ -e $p ] && echo HAVE $p; done; grep -q Virtio.Tablet /proc/bus/input/devices && echo HAVE virtio-tablet'
     start_qemu "console=ttyS0 vireo.modules=$list vireo.run=\"$run\" poweroff" \
       -drive "file=$tmp/disk.img,format=raw,if=none,id=disk0" -device virtio-blk-pci,drive=disk0 \
       -netdev user,id=net0 -device virtio-net-pci,netdev=net0 \
