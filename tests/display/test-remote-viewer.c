@@ -75,24 +75,6 @@ find_pattern (const char *path)
   return best;
 }
 
-static bool
-read_bytes (GMutex *lock, I8042 *kbc, GByteArray *out, size_t want, int seconds)
-{
-  gint64 end = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
-  while (out->len < want && g_get_monotonic_time () < end)
-    {
-      g_mutex_lock (lock);
-      while (i8042_read (kbc, 4) & I8042_STR_OBF)
-        {
-          uint8_t b = i8042_read (kbc, 0);
-          g_byte_array_append (out, &b, 1);
-        }
-      g_mutex_unlock (lock);
-      g_usleep (10000);
-    }
-  return out->len >= want;
-}
-
 static void
 test_remote_viewer (void)
 {
@@ -169,7 +151,7 @@ test_remote_viewer (void)
   g_usleep (300000);
   g_assert_true (run_command ("xdotool key a"));
   GByteArray *bytes = g_byte_array_new ();
-  g_assert_true (read_bytes (&lock, &kbc, bytes, 2, 15));
+  g_assert_true (kbc_read_bytes (&lock, &kbc, bytes, 2, 15));
   const uint8_t want[] = { 0x1e, 0x9e };
   g_assert_cmpmem (bytes->data, 2, want, 2);
 

@@ -85,3 +85,21 @@ run_command (const char *cmdline)
     }
   return true;
 }
+
+bool
+kbc_read_bytes (GMutex *lock, I8042 *kbc, GByteArray *out, size_t want, int seconds)
+{
+  gint64 end = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+  while (out->len < want && g_get_monotonic_time () < end)
+    {
+      g_mutex_lock (lock);
+      while (i8042_read (kbc, 4) & I8042_STR_OBF)
+        {
+          uint8_t b = i8042_read (kbc, 0);
+          g_byte_array_append (out, &b, 1);
+        }
+      g_mutex_unlock (lock);
+      g_usleep (10000);
+    }
+  return out->len >= want;
+}
